@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Quick start 1: run AlertNet locally in drill mode against the private PostgreSQL cluster.
+# Extra arguments are passed to the app. Preset environment variables win over the defaults.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash infra/postgres.sh start
+export ConnectionStrings__AlertNet="${ConnectionStrings__AlertNet:-$(bash infra/postgres.sh url)}"
+export AlertNet__PublicBaseUrl="${AlertNet__PublicBaseUrl:-http://127.0.0.1:5080}"
+
+echo "AlertNet drill mode on http://127.0.0.1:5080 — see README 'Try it'"
+exec dotnet run --project src/AlertNet -c Release -- --urls http://127.0.0.1:5080 "$@"

@@ -1,0 +1,33 @@
+namespace AlertNet.Delivery;
+
+/// <summary>A delivery's states, in rank order. A state only moves forward (see delivery_state_rank in
+/// the first migration): a late "sent" never overwrites "delivered", and a repeated callback is a no-op.
+/// pending → sending (claimed, with a lease) → accepted (Twilio SID known) → sent → a terminal state.</summary>
+public static class DeliveryState
+{
+    public const string Pending = "pending";
+    public const string Sending = "sending";
+    public const string Accepted = "accepted";
+    public const string Sent = "sent";
+    public const string Delivered = "delivered";
+    public const string Undelivered = "undelivered";
+    public const string Failed = "failed";
+    public const string Skipped = "skipped";
+    public const string Expired = "expired";
+    public const string Cancelled = "cancelled";
+
+    public static readonly string[] All =
+        [Pending, Sending, Accepted, Sent, Delivered, Undelivered, Failed, Skipped, Expired, Cancelled];
+
+    /// <summary>Twilio's MessageStatus values mapped onto ours; null for a status we do not know.</summary>
+    public static string? FromTwilio(string? status) => status?.ToLowerInvariant() switch
+    {
+        "queued" or "accepted" or "scheduled" or "sending" => Accepted,
+        "sent" => Sent,
+        "delivered" or "read" => Delivered,
+        "undelivered" => Undelivered,
+        "failed" => Failed,
+        "canceled" => Cancelled,
+        _ => null,
+    };
+}

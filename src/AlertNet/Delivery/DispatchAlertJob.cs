@@ -1,0 +1,75 @@
+using Dapper;
+using Hangfire;
+using Hangfire.States;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace AlertNet.Delivery;
+
+/// <summary>Fans an alert out to its recipients in one INSERT … SELECT (no round trip and no Hangfire
+/// job per recipient), then queues a few batch-send jobs that share the rows between them.
+/// Safe to run twice: the fan-out happens once, and extra send jobs find nothing to claim.</summary>
+public sealed class DispatchAlertJob(NpgsqlDataSource db, IBackgroundJobClient jobs, IOptions<DeliveryOptions> options,
+    ILogger<DispatchAlertJob> logger)
+{
+    [AutomaticRetry(Attempts = 5)]
+    public async Task RunAsync(long alertId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var alert = await connection.QuerySingleOrDefaultAsync<(string State, string Type)?>(new CommandDefinition(
+            "SELECT state, type FROM alerts WHERE id = @alertId FOR UPDATE", new { alertId }, transaction,
+            cancellationToken: cancellationToken));
+        if (alert is not { } found || found.State is "done" or "cancelled")
+        {
+            return;
+        }
+
+        if (found.State == "queued")
+        {
+            // Opted-out numbers and inactive subscriptions never become recipients. A subscriber in two
+            // target groups gets the alert once (DISTINCT and the unique (alert_id, subscriber_id)).
+            var recipients = await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO deliveries (alert_id, subscriber_id, channel, language)
+                SELECT DISTINCT a.id, s.id, s.channel, s.language
+                FROM alerts a
+                JOIN memberships m ON m.group_id = ANY (a.target_groups) AND m.status = 'active'
+                JOIN subscribers s ON s.id = m.subscriber_id AND s.status = 'active'
+                WHERE a.id = @alertId
+                  AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index)
+                ON CONFLICT (alert_id, subscriber_id) DO NOTHING
+                """,
+                new { alertId }, transaction, cancellationToken: cancellationToken, commandTimeout: 600));
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE alerts SET state = 'sending', fanned_out_at = now(),
+                    recipients = (SELECT count(*) FROM deliveries WHERE alert_id = @alertId)
+                WHERE id = @alertId
+                """,
+                new { alertId }, transaction, cancellationToken: cancellationToken));
+            logger.LogInformation("Alert {AlertId} fanned out to {Recipients} recipients", alertId, recipients);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        EnqueueSenders(jobs, alertId, AlertLane(found.Type), await PendingCountAsync(connection, alertId, cancellationToken), options.Value);
+    }
+
+    /// <summary>Enough batch jobs to keep every worker busy, but never one per recipient.</summary>
+    internal static void EnqueueSenders(IBackgroundJobClient jobs, long alertId, string lane, long pending, DeliveryOptions options)
+    {
+        var batches = (pending + options.BatchSize - 1) / options.BatchSize;
+        var senders = Math.Max(1, Math.Min(batches, options.ParallelBatchJobs));
+        for (var i = 0; i < senders; i++)
+        {
+            jobs.Create<SendDeliveriesJob>(job => job.RunAsync(alertId, CancellationToken.None), new EnqueuedState(lane));
+        }
+    }
+
+    internal static string AlertLane(string type) => Alerts.AlertType.Lane(type);
+
+    private static Task<long> PendingCountAsync(NpgsqlConnection connection, long alertId, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT count(*) FROM deliveries WHERE alert_id = @alertId AND state IN ('pending', 'sending')",
+            new { alertId }, cancellationToken: cancellationToken));
+}

@@ -1,0 +1,56 @@
+using AlertNet.Infrastructure.Twilio;
+using Dapper;
+using Mediator;
+using Npgsql;
+
+namespace AlertNet.Delivery;
+
+/// <summary>A Twilio status callback. The delivery id rides in the callback URL, which the signature
+/// covers, so it can be trusted. Callbacks come unordered and at least once: the update only ever
+/// moves a delivery forward.</summary>
+public sealed record ReceiveStatusCallback(long DeliveryId, string MessageSid, string State, int? ErrorCode) : Mediator.ICommand<bool>;
+
+public sealed class ReceiveStatusCallbackHandler(NpgsqlDataSource db) : ICommandHandler<ReceiveStatusCallback, bool>
+{
+    public async ValueTask<bool> Handle(ReceiveStatusCallback callback, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var moved = await connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE deliveries
+            SET state = @State,
+                twilio_sid = coalesce(twilio_sid, @MessageSid),
+                error_code = coalesce(@ErrorCode, error_code),
+                accepted_at = coalesce(accepted_at, now()),
+                completed_at = CASE WHEN delivery_state_rank(@State) = 4 THEN now() ELSE completed_at END,
+                claimed_until = NULL,
+                updated_at = now()
+            WHERE id = @DeliveryId AND delivery_state_rank(state) < delivery_state_rank(@State)
+            """,
+            callback, cancellationToken: cancellationToken));
+        return moved == 1;
+    }
+}
+
+public static class ReceiveStatusCallbackEndpoint
+{
+    public static void MapReceiveStatusCallback(this IEndpointRouteBuilder app) =>
+        app.MapPost("/webhooks/twilio/status", async (HttpRequest request, long? deliveryId, IMediator mediator,
+                CancellationToken cancellationToken) =>
+            {
+                var form = await request.ReadFormAsync(cancellationToken);
+                var state = DeliveryState.FromTwilio(form["MessageStatus"]);
+                if (deliveryId is null || state is null)
+                {
+                    return Results.Problem("deliveryId and a known MessageStatus are required.", statusCode: StatusCodes.Status400BadRequest);
+                }
+
+                int? errorCode = int.TryParse(form["ErrorCode"], out var code) && code != 0 ? code : null;
+                await mediator.Send(new ReceiveStatusCallback(deliveryId.Value, form["MessageSid"].ToString(), state, errorCode), cancellationToken);
+                // 200 for a repeat or an old callback too: Twilio must not retry what we have deliberately ignored.
+                return Results.Ok();
+            })
+            .AllowAnonymous()
+            .AddEndpointFilter<TwilioWebhookFilter>()
+            .DisableAntiforgery();
+}

@@ -1,0 +1,112 @@
+using AlertNet.Alerts;
+using AlertNet.Delivery;
+using AlertNet.Infrastructure.Auth;
+using AlertNet.Infrastructure.Database;
+using AlertNet.Infrastructure.Jobs;
+using AlertNet.Infrastructure.Twilio;
+using AlertNet.Privacy;
+using AlertNet.Subscribers;
+using Hangfire;
+using Mediator;
+
+namespace AlertNet.Hosting;
+
+/// <summary>Wires AlertNet's features into the host; Program.cs stays a few lines.</summary>
+public static class AlertNetHost
+{
+    public static WebApplicationBuilder AddAlertNet(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.AddOptions<AlertNetOptions>().BindConfiguration(AlertNetOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var options = configuration.GetSection(AlertNetOptions.Section).Get<AlertNetOptions>() ?? new AlertNetOptions();
+
+        services.AddMediator((MediatorOptions mediator) => mediator.ServiceLifetime = ServiceLifetime.Singleton);
+        services.AddAlertNetDatabase(configuration);
+        services.AddAlertNetTwilio(configuration);
+        services.AddAlertNetPrivacy();
+        services.AddAlertNetAuth();
+        services.AddAlertNetJobs(configuration, options);
+        services.AddSingleton<Replies>();
+        services.AddProblemDetails();
+        return builder;
+    }
+
+    public static WebApplication MapAlertNet(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapGet("/healthz", HealthAsync).AllowAnonymous();
+        app.MapReceiveInboundMessage();
+        app.MapReceiveStatusCallback();
+        app.MapTriggerAlert();
+        app.MapGetAlert();
+        app.MapAlertNetTwilio();
+        return app;
+    }
+
+    /// <summary>Migrates the database, then runs a command-line verb or serves until stopped.</summary>
+    public static async Task<int> RunAlertNetAsync(this WebApplication app, CommandLineVerb? verb)
+    {
+        await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(app.Lifetime.ApplicationStopping);
+        if (verb is not null)
+        {
+            return await CommandLineVerbs.RunAsync(app.Services, verb, Console.Out, Console.Error);
+        }
+
+        app.ScheduleRecurringJobs();
+        app.AnnounceMode();
+        await app.RunAsync();
+        return 0;
+    }
+
+    public static void ScheduleRecurringJobs(this WebApplication app) =>
+        app.Services.GetRequiredService<IRecurringJobManager>().AddOrUpdate<DeliverySweeper>(
+            DeliverySweeper.RecurringJobId, sweeper => sweeper.RunAsync(CancellationToken.None), Cron.Minutely());
+
+    /// <summary>Drill mode must be unmistakable: say so loudly, with what to try next.</summary>
+    public static void AnnounceMode(this WebApplication app)
+    {
+        var twilio = app.Services.GetRequiredService<TwilioSettings>();
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AlertNetOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AlertNet");
+        if (!twilio.IsDrill)
+        {
+            logger.LogInformation("AlertNet LIVE: sending through Twilio at {ApiBaseUrl} as role {Role}", twilio.ApiBaseUrl, options.Role);
+            return;
+        }
+
+        logger.LogWarning(
+            """
+
+            ==================================================================================
+             DRILL MODE: no real text message will be sent. A carrier simulator at
+             {ApiBaseUrl} stands in for Twilio (magic numbers: see README).
+             Role: {Role}. Public URL: {PublicBaseUrl}
+             Drill key file (webhook auth token): {KeyFile}
+             Next: create an organizer API token
+               dotnet run --project src/AlertNet -- create-token --name me --role organizer
+             then follow README "Try it".
+            ==================================================================================
+            """,
+            twilio.ApiBaseUrl, options.Role, options.PublicBaseUrl, options.KeyFile ?? KeyFile.DefaultDrillPath);
+    }
+
+    private static async Task<IResult> HealthAsync(Npgsql.NpgsqlDataSource db, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = db.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync(cancellationToken);
+            return Results.Ok(new { status = "ok" });
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            return Results.Json(new { status = "database unreachable" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AlertNet.Hosting;
+
+/// <summary>The "AlertNet" configuration section.</summary>
+public sealed class AlertNetOptions
+{
+    public const string Section = "AlertNet";
+
+    /// <summary>web (HTTP only), worker (Hangfire server only) or all.</summary>
+    [Required]
+    [RegularExpression("^(web|worker|all)$", ErrorMessage = "AlertNet:Role must be web, worker or all.")]
+    public string Role { get; set; } = "all";
+
+    /// <summary>auto (drill unless Twilio credentials are set), drill, or live.</summary>
+    [Required]
+    [RegularExpression("^(auto|drill|live)$", ErrorMessage = "AlertNet:Mode must be auto, drill or live.")]
+    public string Mode { get; set; } = "auto";
+
+    /// <summary>The address Twilio reaches AlertNet at. Callback URLs and webhook signatures use it,
+    /// never the (possibly proxied) request URL.</summary>
+    [Required]
+    [Url]
+    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
+
+    /// <summary>Name carriers require in confirmation texts.</summary>
+    [Required]
+    public string ProgramName { get; set; } = "AlertNet";
+
+    [Required]
+    public string DefaultLanguage { get; set; } = "en";
+
+    /// <summary>JSON file with encryptionKey and blindIndexKey (base64, 32 bytes each).
+    /// In drill mode a file is generated on first start when none is configured.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>Base64 AES-256 key; takes precedence over KeyFile.</summary>
+    public string? EncryptionKey { get; set; }
+
+    /// <summary>Base64 HMAC-SHA256 key for the phone-number blind index; takes precedence over KeyFile.</summary>
+    public string? BlindIndexKey { get; set; }
+
+    /// <summary>Region used to read numbers written without a country code.</summary>
+    [Required]
+    public string DefaultRegion { get; set; } = "US";
+
+    public bool RunsWeb => Role is "web" or "all";
+
+    public bool RunsWorker => Role is "worker" or "all";
+
+    public Uri PublicUri => new(PublicBaseUrl.TrimEnd('/') + "/");
+}

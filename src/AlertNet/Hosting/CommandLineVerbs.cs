@@ -1,0 +1,32 @@
+using AlertNet.Infrastructure.Auth;
+using AlertNet.Privacy;
+
+namespace AlertNet.Hosting;
+
+/// <summary>Administration from the command line: <c>dotnet run --project src/AlertNet -- VERB ...</c>.</summary>
+public static class CommandLineVerbs
+{
+    public static async Task<int> RunAsync(IServiceProvider services, CommandLineVerb verb, TextWriter output, TextWriter errors)
+    {
+        switch (verb.Name)
+        {
+            case "create-token":
+                var name = verb.Option("name");
+                var role = verb.Option("role");
+                if (string.IsNullOrWhiteSpace(name) || role is null || !Roles.All.Contains(role))
+                {
+                    await errors.WriteLineAsync($"usage: create-token --name NAME --role {string.Join('|', Roles.All)}");
+                    return 2;
+                }
+
+                var token = await services.GetRequiredService<ApiTokens>().CreateAsync(name, role, CancellationToken.None);
+                await services.GetRequiredService<AuditLog>().RecordAsync("command-line", "token.create", $"token:{name}", new { role }, CancellationToken.None);
+                // Shown once: only its hash is stored.
+                await output.WriteLineAsync(token);
+                return 0;
+            default:
+                await errors.WriteLineAsync($"unknown verb {verb.Name}");
+                return 2;
+        }
+    }
+}

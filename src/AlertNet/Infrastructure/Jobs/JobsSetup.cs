@@ -1,0 +1,47 @@
+using AlertNet.Hosting;
+using AlertNet.Infrastructure.Database;
+using Hangfire;
+using Hangfire.PostgreSql;
+
+namespace AlertNet.Infrastructure.Jobs;
+
+public static class JobsSetup
+{
+    public const string SchemaName = "hangfire";
+
+    public static IServiceCollection AddAlertNetJobs(this IServiceCollection services, IConfiguration configuration, AlertNetOptions options)
+    {
+        var storageOptions = new PostgreSqlStorageOptions
+        {
+            SchemaName = SchemaName,
+            PrepareSchemaIfNecessary = true,
+            // The default 15 s poll would put urgent alerts 15 s behind a web-only process's Send.
+            QueuePollInterval = TimeSpan.FromMilliseconds(200),
+            UseSlidingInvisibilityTimeout = true,
+            InvisibilityTimeout = TimeSpan.FromMinutes(5),
+        };
+        services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(c => c.UseNpgsqlConnection(DatabaseSetup.ConnectionString(configuration)), storageOptions));
+
+        if (options.RunsWorker)
+        {
+            services.AddHangfireServer(server =>
+            {
+                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:urgent";
+                server.Queues = [Lanes.Urgent];
+                server.WorkerCount = 4;
+            });
+            services.AddHangfireServer(server =>
+            {
+                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:bulk";
+                server.Queues = [Lanes.Bulk, "default"];
+                server.WorkerCount = Math.Max(2, Environment.ProcessorCount);
+            });
+        }
+
+        return services;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+
+namespace AlertNet.Infrastructure.Twilio.Drill;
+
+/// <summary>
+/// What "the carrier" received in drill mode: every accepted message with its latest status, held in memory.
+/// Tests and drill pages read it to check that each subscriber got exactly one message.
+/// </summary>
+public sealed class CarrierSimulator
+{
+    private readonly ConcurrentDictionary<string, SimulatedMessage> _messagesBySid = new(StringComparer.Ordinal);
+
+    // An index by recipient keeps CountTo O(1) and lets the reconcile query ("anything to this number since T?")
+    // avoid scanning a whole drill's worth of messages.
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<string>> _sidsByTo = new(StringComparer.Ordinal);
+
+    private long _createRequests;
+    private long _sequence;
+    private long _callbacksPosted;
+    private long _callbacksFailed;
+
+    /// <summary>A snapshot of every accepted message, in no particular order.</summary>
+    public IReadOnlyCollection<SimulatedMessage> Messages => _messagesBySid.Values.ToArray();
+
+    /// <summary>Create-message API requests received, including rejected and unauthenticated ones.</summary>
+    public long CreateRequests => Interlocked.Read(ref _createRequests);
+
+    /// <summary>Status callbacks answered with a success status.</summary>
+    public long CallbacksPosted => Interlocked.Read(ref _callbacksPosted);
+
+    /// <summary>Status callbacks refused (4xx) or given up after retries.</summary>
+    public long CallbacksFailed => Interlocked.Read(ref _callbacksFailed);
+
+    /// <summary>Messages accepted for this exact To address (a WhatsApp address counts apart from the SMS number).</summary>
+    public int CountTo(string to) => _sidsByTo.TryGetValue(to, out var sids) ? sids.Count : 0;
+
+    public SimulatedMessage? Find(string sid) => _messagesBySid.GetValueOrDefault(sid);
+
+    /// <summary>Forgets every message and counter, so a drill or a test starts from an empty carrier.</summary>
+    public void Reset()
+    {
+        _messagesBySid.Clear();
+        _sidsByTo.Clear();
+        Interlocked.Exchange(ref _createRequests, 0);
+        Interlocked.Exchange(ref _callbacksPosted, 0);
+        Interlocked.Exchange(ref _callbacksFailed, 0);
+    }
+
+    internal void CountCreateRequest() => Interlocked.Increment(ref _createRequests);
+
+    internal void CountCallback(bool posted) =>
+        Interlocked.Increment(ref posted ? ref _callbacksPosted : ref _callbacksFailed);
+
+    internal SimulatedMessage Accept(SimulatedMessage message)
+    {
+        var stored = message with { Sequence = Interlocked.Increment(ref _sequence) };
+        _messagesBySid[stored.Sid] = stored;
+        _sidsByTo.GetOrAdd(stored.To, static _ => new ConcurrentQueue<string>()).Enqueue(stored.Sid);
+        return stored;
+    }
+
+    /// <summary>Applies a status change; null when the message is gone (a Reset during a drill).</summary>
+    internal SimulatedMessage? Update(string sid, Func<SimulatedMessage, SimulatedMessage> change)
+    {
+        while (_messagesBySid.TryGetValue(sid, out var current))
+        {
+            var updated = change(current);
+            if (_messagesBySid.TryUpdate(sid, updated, current))
+            {
+                return updated;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Messages matching the filters, newest first, as Twilio lists them.</summary>
+    internal List<SimulatedMessage> Query(string accountSid, string? to, string? from, Func<SimulatedMessage, bool> sentFilter)
+    {
+        IEnumerable<SimulatedMessage> candidates = to is null
+            ? _messagesBySid.Values
+            : _sidsByTo.TryGetValue(to, out var sids)
+                ? sids.Select(Find).OfType<SimulatedMessage>()
+                : [];
+
+        return candidates
+            .Where(m => m.AccountSid == accountSid && (from is null || m.From == from) && sentFilter(m))
+            .OrderByDescending(m => m.Sequence)
+            .ToList();
+    }
+}

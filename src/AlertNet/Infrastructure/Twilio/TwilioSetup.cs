@@ -1,0 +1,56 @@
+using AlertNet.Hosting;
+using AlertNet.Infrastructure.Twilio.Drill;
+using Microsoft.Extensions.Options;
+using Twilio.Clients;
+using Twilio.Http;
+
+namespace AlertNet.Infrastructure.Twilio;
+
+public static class TwilioSetup
+{
+    public const string HttpClientName = "twilio";
+
+    public static IServiceCollection AddAlertNetTwilio(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.Section);
+        services.AddSingleton(sp => TwilioSettings.Resolve(
+            sp.GetRequiredService<IOptions<AlertNetOptions>>().Value,
+            sp.GetRequiredService<IOptions<TwilioOptions>>().Value));
+
+        // One HttpClient and one TwilioRestClient for the process. The SDK has no base-URL setting,
+        // so a handler rewrites requests to the configured Twilio-compatible endpoint.
+        services.AddHttpClient(HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                MaxConnectionsPerServer = 64,
+            })
+            .AddHttpMessageHandler(sp => new TwilioApiBaseUrlHandler(sp.GetRequiredService<TwilioSettings>().ApiBaseUrl))
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        services.AddSingleton<ITwilioRestClient>(sp =>
+        {
+            var settings = sp.GetRequiredService<TwilioSettings>();
+            var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName);
+            http.Timeout = TimeSpan.FromSeconds(15);
+            return new TwilioRestClient(settings.AccountSid, settings.AuthToken, httpClient: new SystemNetHttpClient(http));
+        });
+        services.AddSingleton<TwilioWebhookFilter>();
+
+        // The simulator is registered always but mapped only in drill mode (see MapAlertNetTwilio).
+        services.AddCarrierSimulator(_ => { });
+        services.AddOptions<CarrierSimulatorOptions>().Configure<TwilioSettings>((simulator, settings) =>
+        {
+            simulator.AccountSid = settings.AccountSid;
+            simulator.AuthToken = settings.AuthToken;
+        });
+        return services;
+    }
+
+    public static void MapAlertNetTwilio(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<TwilioSettings>().IsDrill)
+        {
+            app.MapCarrierSimulator("/" + TwilioSettings.SimulatorPath);
+        }
+    }
+}

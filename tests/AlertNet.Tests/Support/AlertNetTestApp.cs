@@ -1,0 +1,221 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text.Json;
+using System.Xml.Linq;
+using AlertNet.Hosting;
+using AlertNet.Infrastructure.Auth;
+using AlertNet.Infrastructure.Database;
+using AlertNet.Infrastructure.Twilio;
+using AlertNet.Infrastructure.Twilio.Drill;
+using AlertNet.Privacy;
+using Npgsql;
+
+namespace AlertNet.Tests.Support;
+
+/// <summary>A whole AlertNet host on a real Kestrel port against its own PostgreSQL database, in drill
+/// mode: the real Twilio SDK talks HTTP to the built-in carrier simulator, which posts signed status
+/// callbacks back. Worker processes can be started beside it against the same database.</summary>
+public sealed class AlertNetTestApp : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly List<Process> _workers = [];
+    private readonly ConcurrentQueue<string> _workerOutput = new();
+
+    private AlertNetTestApp(WebApplication app, string connectionString, Dictionary<string, string?> settings, LogCapture logs)
+    {
+        _app = app;
+        ConnectionString = connectionString;
+        Settings = settings;
+        Logs = logs;
+        BaseUrl = settings["AlertNet:PublicBaseUrl"]!;
+        Http = new HttpClient { BaseAddress = new Uri(BaseUrl) };
+        Db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        Carrier = app.Services.GetRequiredService<CarrierSimulator>();
+        Protector = app.Services.GetRequiredService<PersonalDataProtector>();
+    }
+
+    public string BaseUrl { get; }
+
+    public string ConnectionString { get; }
+
+    public IReadOnlyDictionary<string, string?> Settings { get; }
+
+    public LogCapture Logs { get; }
+
+    public HttpClient Http { get; }
+
+    public NpgsqlDataSource Db { get; }
+
+    public CarrierSimulator Carrier { get; }
+
+    public PersonalDataProtector Protector { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Everything the worker processes printed.</summary>
+    public IReadOnlyCollection<string> WorkerOutput => _workerOutput;
+
+    public static async Task<AlertNetTestApp> StartAsync(string role = "all", IDictionary<string, string?>? overrides = null)
+    {
+        var connectionString = await TestCluster.CreateDatabaseAsync();
+        var port = FreePort();
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:AlertNet"] = connectionString,
+            ["AlertNet:PublicBaseUrl"] = $"http://127.0.0.1:{port}",
+            ["AlertNet:Role"] = role,
+            ["AlertNet:EncryptionKey"] = KeyFile.NewKey(),
+            ["AlertNet:BlindIndexKey"] = KeyFile.NewKey(),
+            ["Twilio:DrillAuthToken"] = Guid.NewGuid().ToString("N"),
+            ["urls"] = $"http://127.0.0.1:{port}",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(AlertNetHost).Assembly.GetName().Name,
+            EnvironmentName = "Production",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(settings);
+        var logs = new LogCapture();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(logs);
+        builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        builder.AddAlertNet();
+
+        var app = builder.Build();
+        app.MapAlertNet();
+        await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        app.ScheduleRecurringJobs();
+        app.AnnounceMode();
+        await app.StartAsync();
+        return new AlertNetTestApp(app, connectionString, settings, logs);
+    }
+
+    public async Task<HttpClient> ClientWithRoleAsync(string role)
+    {
+        var token = await Services.GetRequiredService<ApiTokens>().CreateAsync("test-" + role, role, CancellationToken.None);
+        var client = new HttpClient { BaseAddress = new Uri(BaseUrl) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>Posts a form as Twilio would: signed with the (drill) auth token over the public URL.</summary>
+    public Task<HttpResponseMessage> PostSignedAsync(string pathAndQuery, IDictionary<string, string> fields, string? authToken = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, pathAndQuery) { Content = new FormUrlEncodedContent(fields) };
+        request.Headers.Add("X-Twilio-Signature",
+            TwilioSignature.Compute(authToken ?? Settings["Twilio:DrillAuthToken"]!, BaseUrl + pathAndQuery, fields));
+        return Http.SendAsync(request);
+    }
+
+    /// <summary>A subscriber texting AlertNet; returns the text of the TwiML reply, or null for silence.</summary>
+    public async Task<string?> TextAsync(string from, string body)
+    {
+        var response = await PostSignedAsync("/webhooks/twilio/inbound", InboundFields(from, body));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/xml", response.Content.Headers.ContentType?.MediaType);
+        return ReplyText(await response.Content.ReadAsStringAsync());
+    }
+
+    public static string? ReplyText(string twiml) => XDocument.Parse(twiml).Root?.Element("Message")?.Value;
+
+    public static Dictionary<string, string> InboundFields(string from, string body) => new()
+    {
+        ["MessageSid"] = "SM" + Guid.NewGuid().ToString("N"),
+        ["AccountSid"] = TwilioSettings.DrillAccountSid,
+        ["From"] = from,
+        ["To"] = TwilioSettings.DrillFrom,
+        ["Body"] = body,
+        ["NumMedia"] = "0",
+    };
+
+    public static async Task<long> TriggerAlertAsync(HttpClient organizer, object request)
+    {
+        var response = await organizer.PostAsJsonAsync("/api/alerts", request);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+    }
+
+    public static async Task<JsonElement> GetAlertAsync(HttpClient client, long id) =>
+        await client.GetFromJsonAsync<JsonElement>($"/api/alerts/{id}");
+
+    /// <summary>Waits until no delivery of the alert is still on its way, then returns the alert.</summary>
+    public static Task<JsonElement> WaitUntilSettledAsync(HttpClient client, long id, int expectedRecipients, TimeSpan? timeout = null) =>
+        Poll.UntilAsync(() => GetAlertAsync(client, id), alert =>
+            {
+                var counts = alert.GetProperty("counts");
+                var settled = new[] { "delivered", "undelivered", "failed", "skipped", "expired", "cancelled" }
+                    .Sum(state => counts.GetProperty(state).GetInt32());
+                return alert.GetProperty("state").GetString() == "done" && settled == expectedRecipients;
+            }, timeout ?? TimeSpan.FromSeconds(60), $"alert {id} to settle");
+
+    /// <summary>Starts a separate AlertNet worker process (AlertNet:Role=worker) on the same database.</summary>
+    public void StartWorkerProcess(IDictionary<string, string?>? overrides = null)
+    {
+        var start = new ProcessStartInfo("dotnet", [AlertNetDll()])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(AlertNetDll())!,
+        };
+        foreach (var (key, value) in Settings.Where(s => s.Key != "urls"))
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        start.Environment["AlertNet__Role"] = "worker";
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) _workerOutput.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _workerOutput.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _workers.Add(process);
+    }
+
+    public static string AlertNetDll()
+    {
+        var configuration = typeof(AlertNetTestApp).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        return Path.Combine(TestCluster.RepoRoot, "src", "AlertNet", "bin", configuration, "net10.0", "AlertNet.dll");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var worker in _workers)
+        {
+            if (!worker.HasExited)
+            {
+                worker.Kill(entireProcessTree: true);
+                await worker.WaitForExitAsync();
+            }
+
+            worker.Dispose();
+        }
+
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Http.Dispose();
+        await TestCluster.DropDatabaseAsync(ConnectionString);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

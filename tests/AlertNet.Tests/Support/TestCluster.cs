@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace AlertNet.Tests.Support;
+
+/// <summary>The real PostgreSQL the tests run against: the project's own local cluster
+/// (infra/postgres.sh), started on demand. Each test app gets a database of its own.</summary>
+public static class TestCluster
+{
+    private static readonly Lazy<string> BaseConnectionString = new(Locate);
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static async Task<string> CreateDatabaseAsync()
+    {
+        var name = "alertnet_test_" + Guid.NewGuid().ToString("N")[..12];
+        await using var connection = new NpgsqlConnection(BaseConnectionString.Value);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await command.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(BaseConnectionString.Value) { Database = name }.ConnectionString;
+    }
+
+    public static async Task DropDatabaseAsync(string connectionString)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(BaseConnectionString.Value);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static string Locate()
+    {
+        if (Environment.GetEnvironmentVariable("ALERTNET_TEST_PG") is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+
+        // Run directly with `dotnet test`: start the local cluster the same way infra/test.sh does.
+        var script = Path.Combine(RepoRoot, "infra", "postgres.sh");
+        Run(script, "start");
+        return Run(script, "url").Trim();
+    }
+
+    private static string Run(string script, string argument)
+    {
+        using var process = Process.Start(new ProcessStartInfo("bash", [script, argument])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var output = process.StandardOutput.ReadToEnd();
+        var errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode == 0 ? output : throw new InvalidOperationException($"{script} {argument} failed: {errors}");
+    }
+
+    private static string FindRepoRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "AlertNet.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Cannot find the repository root (AlertNet.sln).");
+    }
+}
