@@ -173,18 +173,15 @@ public sealed class SendDeliveriesJob(
         }
     }
 
-    private async Task<string?> FindSentMessageAsync(string to, DateTime since, CancellationToken cancellationToken)
+    private async Task<string?> FindSentMessageAsync(string to, DateTime claimedAtUtc, CancellationToken cancellationToken)
     {
-        // DateSent has day granularity at Twilio; filter the exact time here.
-        var page = await MessageResource.ReadAsync(new ReadMessageOptions
-        {
-            To = new PhoneNumber(to),
-            DateSentAfter = since.Date,
-            PageSize = 50,
-            Limit = 50,
-        }, twilio);
+        // Filter by To only: a message still queued at Twilio has no DateSent and would escape a DateSent
+        // filter. Twilio lists newest first, so the first page is enough; the SDK fetches further pages
+        // with a blocking wait, which is why the limit matches the page size.
+        var recent = await MessageResource.ReadAsync(new ReadMessageOptions { To = new PhoneNumber(to), PageSize = 20, Limit = 20 }, twilio);
         cancellationToken.ThrowIfCancellationRequested();
-        return page.FirstOrDefault(m => m.DateCreated is null || m.DateCreated >= since.AddSeconds(-5))?.Sid;
+        // The SDK gives dates in local time.
+        return recent.FirstOrDefault(m => m.DateCreated is { } created && created.ToUniversalTime() >= claimedAtUtc.AddSeconds(-5))?.Sid;
     }
 
     private async Task<List<ClaimedDelivery>> ClaimBatchAsync(long alertId, CancellationToken cancellationToken)

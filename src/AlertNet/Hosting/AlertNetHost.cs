@@ -21,6 +21,12 @@ public static class AlertNetHost
         services.AddOptions<AlertNetOptions>().BindConfiguration(AlertNetOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var options = configuration.GetSection(AlertNetOptions.Section).Get<AlertNetOptions>() ?? new AlertNetOptions();
+        if (!options.RunsWeb && string.IsNullOrEmpty(configuration["urls"]))
+        {
+            // A worker serves only /healthz; unless told a port, it takes a free one so that several
+            // workers can run on one machine.
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        }
 
         services.AddMediator((MediatorOptions mediator) => mediator.ServiceLifetime = ServiceLifetime.Singleton);
         services.AddAlertNetDatabase(configuration);
@@ -41,6 +47,11 @@ public static class AlertNetHost
         app.UseAuthorization();
 
         app.MapGet("/healthz", HealthAsync).AllowAnonymous();
+        if (!app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AlertNetOptions>>().Value.RunsWeb)
+        {
+            return app;
+        }
+
         app.MapReceiveInboundMessage();
         app.MapReceiveStatusCallback();
         app.MapTriggerAlert();

@@ -1,6 +1,7 @@
 using System.Net;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Infrastructure.Twilio;
+using AlertNet.Infrastructure.Twilio.Drill;
 using AlertNet.Tests.Support;
 using Dapper;
 
@@ -155,5 +156,23 @@ public sealed class AlertPathTests : IAsyncLifetime
         Assert.Equal([21211, 21610, 30003, 30006], codes);
         // 21610 means the person texted STOP to Twilio: AlertNet opts them out too.
         Assert.Equal(1, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM subscribers WHERE status = 'opted_out'"));
+    }
+
+    [Fact]
+    public async Task A_send_whose_answer_was_lost_after_Twilio_accepted_it_is_not_sent_again()
+    {
+        // The simulator accepts a message to this number, then drops the connection before answering.
+        const string number = DrillMagicNumbers.ConnectionDropsAfterAccept;
+        await _app.TextAsync(number, "JOIN");
+        var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
+
+        var id = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Test" } });
+        var alert = await AlertNetTestApp.WaitUntilSettledAsync(organizer, id, expectedRecipients: 1);
+
+        Assert.Equal(1, alert.GetProperty("counts").GetProperty("delivered").GetInt32());
+        Assert.Equal(1, _app.Carrier.CountTo(number));
+        await using var connection = await _app.Db.OpenConnectionAsync();
+        var sid = await connection.ExecuteScalarAsync<string>("SELECT twilio_sid FROM deliveries WHERE alert_id = @id", new { id });
+        Assert.Equal(_app.Carrier.Messages.Single(m => m.To == number).Sid, sid);
     }
 }

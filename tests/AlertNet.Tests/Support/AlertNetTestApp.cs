@@ -151,13 +151,13 @@ public sealed class AlertNetTestApp : IAsyncDisposable
 
     /// <summary>Waits until no delivery of the alert is still on its way, then returns the alert.</summary>
     public static Task<JsonElement> WaitUntilSettledAsync(HttpClient client, long id, int expectedRecipients, TimeSpan? timeout = null) =>
-        Poll.UntilAsync(() => GetAlertAsync(client, id), alert =>
+        Eventually.ValueAsync(() => GetAlertAsync(client, id), alert =>
             {
                 var counts = alert.GetProperty("counts");
                 var settled = new[] { "delivered", "undelivered", "failed", "skipped", "expired", "cancelled" }
                     .Sum(state => counts.GetProperty(state).GetInt32());
                 return alert.GetProperty("state").GetString() == "done" && settled == expectedRecipients;
-            }, timeout ?? TimeSpan.FromSeconds(60), $"alert {id} to settle");
+            }, timeout ?? TimeSpan.FromSeconds(60), () => $"alert {id} to settle");
 
     /// <summary>Starts a separate AlertNet worker process (AlertNet:Role=worker) on the same database.</summary>
     public void StartWorkerProcess(IDictionary<string, string?>? overrides = null)

@@ -13,24 +13,30 @@ public static class Eventually
     public static Task TrueAsync(Func<bool> condition, TimeSpan timeout, string? because = null) =>
         TrueAsync(() => Task.FromResult(condition()), timeout, because);
 
-    public static async Task TrueAsync(Func<Task<bool>> condition, TimeSpan timeout, string? because = null)
+    public static Task TrueAsync(Func<Task<bool>> condition, TimeSpan timeout, string? because = null) =>
+        ValueAsync(condition, done => done, timeout, () => because ?? "");
+
+    /// <summary>Polls <paramref name="probe"/> until its value is <paramref name="done"/>, and returns that value.
+    /// <paramref name="because"/> is read only on failure, so it can describe the state at that moment.</summary>
+    public static async Task<T> ValueAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, Func<string>? because = null)
     {
-        ArgumentNullException.ThrowIfNull(condition);
+        ArgumentNullException.ThrowIfNull(probe);
         var started = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetElapsedTime(started) < timeout)
+        while (true)
         {
-            if (await condition())
+            var value = await probe();
+            if (done(value))
             {
-                return;
+                return value;
+            }
+
+            if (Stopwatch.GetElapsedTime(started) > timeout)
+            {
+                var reason = because?.Invoke();
+                Assert.Fail($"Not true within {timeout.TotalSeconds:0.###} s{(string.IsNullOrEmpty(reason) ? "" : ": " + reason)}; last value: {value}.");
             }
 
             await Task.Delay(PollInterval);
-        }
-
-        // One last look, so a condition that became true during the final delay does not fail the test.
-        if (!await condition())
-        {
-            Assert.Fail($"Not true within {timeout.TotalSeconds:0.###} s{(because is null ? "" : ": " + because)}.");
         }
     }
 }

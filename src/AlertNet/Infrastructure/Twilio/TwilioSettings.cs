@@ -20,7 +20,7 @@ public sealed record TwilioSettings(
     public const string DrillAccountSid = "ACd0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
 
     /// <summary>Twilio's own magic "valid sender" test number.</summary>
-    public const string DrillFrom = "+15005550006";
+    public const string DrillFrom = Drill.DrillMagicNumbers.ServiceSender;
 
     public static TwilioSettings Resolve(AlertNetOptions app, TwilioOptions twilio)
     {

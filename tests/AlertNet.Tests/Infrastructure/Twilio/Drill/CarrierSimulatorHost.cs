@@ -1,11 +1,8 @@
 using System.Collections.Concurrent;
 using AlertNet.Infrastructure.Twilio;
 using AlertNet.Infrastructure.Twilio.Drill;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Twilio.Clients;
 using SdkHttpClient = Twilio.Http.SystemNetHttpClient;
 
@@ -15,7 +12,7 @@ namespace AlertNet.Tests.Infrastructure.Twilio.Drill;
 /// A Kestrel host on a free loopback port serving the carrier simulator and a status webhook that records what
 /// the "carrier" posts back; tests drive it with the real Twilio SDK.
 /// </summary>
-public sealed class CarrierSimulatorHost : IAsyncLifetime
+public class CarrierSimulatorHost : IAsyncLifetime
 {
     public const string AccountSid = "AC0123456789abcdef0123456789abcdef";
     public const string AuthToken = "drill-test-auth-token-0123456789ab";
@@ -55,6 +52,10 @@ public sealed class CarrierSimulatorHost : IAsyncLifetime
         return new TwilioRestClient(accountSid, authToken, httpClient: new SdkHttpClient(httpClient));
     }
 
+    protected virtual void Configure(CarrierSimulatorOptions options)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -64,6 +65,7 @@ public sealed class CarrierSimulatorHost : IAsyncLifetime
         {
             options.AccountSid = AccountSid;
             options.AuthToken = AuthToken;
+            Configure(options);
         });
 
         _app = builder.Build();
@@ -96,6 +98,12 @@ public sealed class CarrierSimulatorHost : IAsyncLifetime
             await _app.DisposeAsync();
         }
     }
+}
+
+/// <summary>A carrier that never gets round to sending, to look at messages while Twilio still has them queued.</summary>
+public sealed class StalledCarrierSimulatorHost : CarrierSimulatorHost
+{
+    protected override void Configure(CarrierSimulatorOptions options) => options.SentDelay = TimeSpan.FromHours(1);
 }
 
 public sealed record ReceivedCallback(string Query, IReadOnlyDictionary<string, string> Fields, string Signature)

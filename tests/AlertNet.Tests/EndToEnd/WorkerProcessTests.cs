@@ -1,0 +1,57 @@
+using AlertNet.Infrastructure.Auth;
+using AlertNet.Tests.Support;
+using Dapper;
+
+namespace AlertNet.Tests.EndToEnd;
+
+/// <summary>AlertNet split into roles: a web process that only serves HTTP, and separate worker
+/// processes (real OS processes) that share the Hangfire jobs against the same database.</summary>
+public sealed class WorkerProcessTests : IAsyncLifetime
+{
+    private AlertNetTestApp _web = null!;
+
+    public async Task InitializeAsync() => _web = await AlertNetTestApp.StartAsync(role: "web", new Dictionary<string, string?>
+    {
+        // Small batches so both workers get a share of one alert.
+        ["Delivery:BatchSize"] = "10",
+    });
+
+    public async Task DisposeAsync() => await _web.DisposeAsync();
+
+    [Fact]
+    public async Task Two_worker_processes_send_each_delivery_exactly_once()
+    {
+        var numbers = Enumerable.Range(0, 150).Select(i => $"+1202555{1000 + i:D4}").ToArray();
+        foreach (var number in numbers)
+        {
+            await _web.TextAsync(number, "JOIN");
+        }
+
+        _web.StartWorkerProcess();
+        _web.StartWorkerProcess();
+        await using (var connection = await _web.Db.OpenConnectionAsync())
+        {
+            // Each worker process runs two Hangfire servers (urgent and bulk lanes).
+            await Eventually.ValueAsync(() => connection.ExecuteScalarAsync<int>("SELECT count(*) FROM hangfire.server"), servers => servers == 4,
+                TimeSpan.FromSeconds(60), () => "both worker processes to start. Output:\n" + string.Join('\n', _web.WorkerOutput));
+        }
+
+        var organizer = await _web.ClientWithRoleAsync(Roles.Organizer);
+        var id = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Raid reported downtown" } });
+
+        var alert = await AlertNetTestApp.WaitUntilSettledAsync(organizer, id, numbers.Length, TimeSpan.FromSeconds(90));
+
+        Assert.Equal(numbers.Length, alert.GetProperty("counts").GetProperty("delivered").GetInt32());
+        Assert.All(numbers, number => Assert.Equal(1, _web.Carrier.CountTo(number)));
+        Assert.Equal(numbers.Length, _web.Carrier.CreateRequests);
+        // Both processes did part of the work (Hangfire records which server ran each job).
+        await using var db = await _web.Db.OpenConnectionAsync();
+        var servers = await db.ExecuteScalarAsync<int>(
+            """
+            SELECT count(DISTINCT split_part(s.data::json ->> 'ServerId', ':', 2))
+            FROM hangfire.state s JOIN hangfire.job j ON j.id = s.jobid
+            WHERE s.name = 'Processing' AND j.invocationdata::json ->> 'Type' LIKE '%SendDeliveriesJob%'
+            """);
+        Assert.Equal(2, servers);
+    }
+}

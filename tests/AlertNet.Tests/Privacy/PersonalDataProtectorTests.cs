@@ -1,0 +1,70 @@
+using System.Security.Cryptography;
+using System.Text;
+using AlertNet.Privacy;
+
+namespace AlertNet.Tests.Privacy;
+
+public sealed class PersonalDataProtectorTests
+{
+    private static PersonalDataProtector NewProtector() =>
+        new(RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(32));
+
+    [Fact]
+    public void A_number_round_trips_and_its_ciphertext_never_contains_it()
+    {
+        var protector = NewProtector();
+
+        var cipher = protector.Encrypt("+12025550101");
+
+        Assert.Equal("+12025550101", protector.Decrypt(cipher));
+        Assert.DoesNotContain("2025550101", Encoding.Latin1.GetString(cipher), StringComparison.Ordinal);
+        // Random nonce: the same number encrypts differently each time, so ciphertexts cannot be compared.
+        Assert.NotEqual(cipher, protector.Encrypt("+12025550101"));
+    }
+
+    [Fact]
+    public void The_blind_index_matches_equal_numbers_and_depends_on_the_key()
+    {
+        var protector = NewProtector();
+
+        Assert.Equal(protector.BlindIndex("+12025550101"), protector.BlindIndex("+12025550101"));
+        Assert.NotEqual(protector.BlindIndex("+12025550101"), protector.BlindIndex("+12025550102"));
+        Assert.NotEqual(protector.BlindIndex("+12025550101"), NewProtector().BlindIndex("+12025550101"));
+    }
+
+    [Fact]
+    public void A_tampered_ciphertext_is_rejected()
+    {
+        var protector = NewProtector();
+        var cipher = protector.Encrypt("+12025550101");
+        cipher[^1] ^= 1;
+
+        Assert.ThrowsAny<CryptographicException>(() => protector.Decrypt(cipher));
+    }
+
+    [Fact]
+    public void Screens_see_only_the_last_four_digits()
+    {
+        Assert.Equal("••• ••• 0101", PersonalDataProtector.Mask("+12025550101"));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void The_drill_key_file_is_created_private_and_reused()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "alertnet-test-" + Guid.NewGuid().ToString("N"), "keys.json");
+        try
+        {
+            var first = KeyFile.ReadOrCreateForDrill(path);
+            var second = KeyFile.ReadOrCreateForDrill(path);
+
+            Assert.Equal(first, second);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            Assert.NotEqual(first.EncryptionKey, first.BlindIndexKey);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+}
