@@ -9,4 +9,4 @@ export ConnectionStrings__AlertNet="${ConnectionStrings__AlertNet:-$(bash infra/
 export AlertNet__PublicBaseUrl="${AlertNet__PublicBaseUrl:-http://127.0.0.1:5080}"
 
 echo "AlertNet drill mode on http://127.0.0.1:5080 — see README 'Try it'"
-exec dotnet run --project src/AlertNet -c Release -- --urls http://127.0.0.1:5080 "$@"
+exec dotnet run --project src/AlertNet -c Release --no-launch-profile -- --urls http://127.0.0.1:5080 "$@"

@@ -10,6 +10,7 @@ public enum KeywordKind
     OptOut,
     OptIn,
     Help,
+    Language,
 }
 
 /// <summary>What a subscriber's text asks for, and the language the keyword was written in.</summary>
@@ -44,6 +45,8 @@ public static class Keywords
         ["HELP"] = (KeywordKind.Help, "en"),
         ["INFO"] = (KeywordKind.Help, "en"),
         ["AYUDA"] = (KeywordKind.Help, "es"),
+        ["ENGLISH"] = (KeywordKind.Language, "en"),
+        ["ESPANOL"] = (KeywordKind.Language, "es"),
     };
 
     public static KeywordMatch Parse(string? body, string? twilioOptOutType = null)
@@ -65,7 +68,7 @@ public static class Keywords
         }
 
         // Carriers only treat a single word as STOP/START; "stop by at 5" is not an opt-out.
-        if (known.Kind is KeywordKind.OptOut or KeywordKind.OptIn or KeywordKind.Help && words.Length != 1)
+        if (known.Kind is KeywordKind.OptOut or KeywordKind.OptIn or KeywordKind.Help or KeywordKind.Language && words.Length != 1)
         {
             return new KeywordMatch(KeywordKind.Unknown, null, first, argument);
         }

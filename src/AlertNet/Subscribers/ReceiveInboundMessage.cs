@@ -75,6 +75,10 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
             case KeywordKind.Help:
                 return replies.Get("help", known ?? keyword.Language);
 
+            case KeywordKind.Language:
+                var changed = await SubscriberStore.SetLanguageAsync(connection, transaction, phoneIndex, keyword.Language!, cancellationToken);
+                return replies.Get(changed ? "language" : "help", keyword.Language);
+
             default:
                 // An opted-out number hears nothing more from us, whatever it texts.
                 return await SubscriberStore.IsOptedOutAsync(connection, transaction, phoneIndex, cancellationToken)

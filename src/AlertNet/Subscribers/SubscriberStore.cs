@@ -62,6 +62,13 @@ public static class SubscriberStore
         return reactivated > 0;
     }
 
+    /// <summary>Sets the language of every subscription of the number; false when it has none.</summary>
+    public static async Task<bool> SetLanguageAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] phoneIndex,
+        string language, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE subscribers SET language = @language, updated_at = now() WHERE phone_index = @phoneIndex",
+            new { phoneIndex, language }, transaction, cancellationToken: cancellationToken)) > 0;
+
     public static Task<bool> IsOptedOutAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] phoneIndex,
         CancellationToken cancellationToken) =>
         connection.ExecuteScalarAsync<bool>(new CommandDefinition(

@@ -175,4 +175,30 @@ public sealed class AlertPathTests : IAsyncLifetime
         var sid = await connection.ExecuteScalarAsync<string>("SELECT twilio_sid FROM deliveries WHERE alert_id = @id", new { id });
         Assert.Equal(_app.Carrier.Messages.Single(m => m.To == number).Sid, sid);
     }
+
+    [Fact]
+    public async Task A_language_keyword_changes_the_language_alerts_arrive_in()
+    {
+        await _app.TextAsync(Ana, "JOIN");
+        var reply = await _app.TextAsync(Ana, "Español");
+        Assert.Contains("en español", reply, StringComparison.Ordinal);
+        var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
+
+        var id = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Stay home", es = "Quédate en casa" } });
+        await AlertNetTestApp.WaitUntilSettledAsync(organizer, id, expectedRecipients: 1);
+
+        Assert.Equal("Quédate en casa", Assert.Single(_app.Carrier.Messages).Body);
+    }
+
+    [Fact]
+    public async Task A_subscriber_whose_language_the_alert_lacks_gets_the_default_language()
+    {
+        await _app.TextAsync(Beto, "UNETE");
+        var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
+
+        var id = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Stay home" } });
+        await AlertNetTestApp.WaitUntilSettledAsync(organizer, id, expectedRecipients: 1);
+
+        Assert.Equal("Stay home", Assert.Single(_app.Carrier.Messages).Body);
+    }
 }

@@ -57,6 +57,8 @@ public sealed class AlertNetTestApp : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    public IReadOnlyList<int> WorkerProcessIds => _workers.Select(w => w.Id).ToList();
+
     /// <summary>Everything the worker processes printed.</summary>
     public IReadOnlyCollection<string> WorkerOutput => _workerOutput;
 

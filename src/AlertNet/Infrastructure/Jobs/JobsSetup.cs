@@ -30,14 +30,17 @@ public static class JobsSetup
         {
             services.AddHangfireServer(server =>
             {
-                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:urgent";
+                server.ServerName = $"{Environment.MachineName}:urgent";
                 server.Queues = [Lanes.Urgent];
+                // Retries and follow-ups are scheduled jobs: check for due ones every second, not every 15 s.
+                server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
                 server.WorkerCount = 4;
             });
             services.AddHangfireServer(server =>
             {
-                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:bulk";
+                server.ServerName = $"{Environment.MachineName}:bulk";
                 server.Queues = [Lanes.Bulk, "default"];
+                server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
                 server.WorkerCount = Math.Max(2, Environment.ProcessorCount);
             });
         }
