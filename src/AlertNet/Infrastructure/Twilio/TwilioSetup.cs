@@ -1,6 +1,5 @@
 using AlertNet.Hosting;
 using AlertNet.Infrastructure.Twilio.Drill;
-using Microsoft.Extensions.Options;
 using Twilio.Clients;
 using Twilio.Http;
 
@@ -12,10 +11,12 @@ public static class TwilioSetup
 
     public static IServiceCollection AddAlertNetTwilio(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.Section);
-        services.AddSingleton(sp => TwilioSettings.Resolve(
-            sp.GetRequiredService<IOptions<AlertNetOptions>>().Value,
-            sp.GetRequiredService<IOptions<TwilioOptions>>().Value));
+        // Resolved now, not lazily: whether the drill simulator exists at all depends on it, and a
+        // contradictory configuration (drill mode with real credentials) must stop the process at once.
+        var settings = TwilioSettings.Resolve(
+            configuration.GetSection(AlertNetOptions.Section).Get<AlertNetOptions>() ?? new AlertNetOptions(),
+            configuration.GetSection(TwilioOptions.Section).Get<TwilioOptions>() ?? new TwilioOptions());
+        services.AddSingleton(settings);
 
         // One HttpClient and one TwilioRestClient for the process. The SDK has no base-URL setting,
         // so a handler rewrites requests to the configured Twilio-compatible endpoint.
@@ -36,13 +37,15 @@ public static class TwilioSetup
         });
         services.AddSingleton<TwilioWebhookFilter>();
 
-        // The simulator is registered always but mapped only in drill mode (see MapAlertNetTwilio).
-        services.AddCarrierSimulator(_ => { });
-        services.AddOptions<CarrierSimulatorOptions>().Configure<TwilioSettings>((simulator, settings) =>
+        if (settings.IsDrill)
         {
-            simulator.AccountSid = settings.AccountSid;
-            simulator.AuthToken = settings.AuthToken;
-        });
+            services.AddCarrierSimulator(simulator =>
+            {
+                simulator.AccountSid = settings.AccountSid;
+                simulator.AuthToken = settings.AuthToken;
+            });
+        }
+
         return services;
     }
 

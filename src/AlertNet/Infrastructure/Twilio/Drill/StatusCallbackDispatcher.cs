@@ -57,12 +57,6 @@ internal sealed partial class StatusCallbackDispatcher : BackgroundService
         return _toSend.Writer.TryWrite(work) ? ValueTask.CompletedTask : _toSend.Writer.WriteAsync(work, cancellationToken);
     }
 
-    public override Task StartAsync(CancellationToken cancellationToken)
-    {
-        LogDrillMode(_logger);
-        return base.StartAsync(cancellationToken);
-    }
-
     public override void Dispose()
     {
         _postSlots.Dispose();
@@ -258,9 +252,6 @@ internal sealed partial class StatusCallbackDispatcher : BackgroundService
 
     private static string ServiceSenderFor(string to) =>
         DrillMagicNumbers.IsWhatsApp(to) ? DrillMagicNumbers.WhatsAppPrefix + DrillMagicNumbers.ServiceSender : DrillMagicNumbers.ServiceSender;
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "DRILL MODE: the carrier simulator answers Twilio API calls; no real message will be sent")]
-    private static partial void LogDrillMode(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Drill carrier: the {MessageStatus} status callback for {MessageSid} was refused with HTTP {StatusCode}")]
     private static partial void LogCallbackRefused(ILogger logger, string messageStatus, string messageSid, int statusCode);
