@@ -5,7 +5,6 @@ using AlertNet.Infrastructure.Auth;
 using AlertNet.Privacy;
 using Dapper;
 using Hangfire;
-using Hangfire.States;
 using Mediator;
 using Npgsql;
 
@@ -13,7 +12,7 @@ namespace AlertNet.Alerts;
 
 /// <summary>An organizer's Send: saves the alert, then queues its dispatch in the alert's lane.</summary>
 public sealed record TriggerAlert(string Type, IReadOnlyList<string> Groups, IReadOnlyDictionary<string, string> Bodies,
-    DateTimeOffset? ExpiresAt, string CreatedBy) : Mediator.ICommand<TriggerAlertResult>;
+    DateTimeOffset? SendAt, DateTimeOffset? ExpiresAt, string CreatedBy) : Mediator.ICommand<TriggerAlertResult>;
 
 public abstract record TriggerAlertResult
 {
@@ -39,8 +38,8 @@ public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClien
 
         var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             """
-            INSERT INTO alerts (type, bodies, target_groups, created_by, expires_at)
-            VALUES (@type, @bodies::jsonb, @groupIds, @createdBy, @expiresAt)
+            INSERT INTO alerts (type, bodies, target_groups, created_by, send_at, expires_at)
+            VALUES (@type, @bodies::jsonb, @groupIds, @createdBy, @sendAt, @expiresAt)
             RETURNING id
             """,
             new
@@ -49,6 +48,7 @@ public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClien
                 bodies = JsonSerializer.Serialize(command.Bodies),
                 groupIds = groups.Select(g => g.Id).ToArray(),
                 createdBy = command.CreatedBy,
+                sendAt = command.SendAt,
                 expiresAt = command.ExpiresAt,
             },
             cancellationToken: cancellationToken));
@@ -57,17 +57,25 @@ public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClien
 
         // If this process dies between the INSERT and the enqueue, the sweeper finds the alert still
         // queued and dispatches it.
-        jobs.Create<DispatchAlertJob>(job => job.RunAsync(id, CancellationToken.None), new EnqueuedState(AlertType.Lane(command.Type)));
+        var lane = AlertType.Lane(command.Type);
+        if (command.SendAt is { } sendAt && sendAt > DateTimeOffset.UtcNow)
+        {
+            jobs.Schedule<DispatchAlertJob>(lane, job => job.RunAsync(id, CancellationToken.None), sendAt);
+        }
+        else
+        {
+            jobs.Enqueue<DispatchAlertJob>(lane, job => job.RunAsync(id, CancellationToken.None));
+        }
+
         return new TriggerAlertResult.Created(id);
     }
 }
 
-public sealed record TriggerAlertRequest(string? Type, string[]? Groups, Dictionary<string, string>? Bodies, int? ExpiresInMinutes);
+public sealed record TriggerAlertRequest(string? Type, string[]? Groups, Dictionary<string, string>? Bodies, int? ExpiresInMinutes,
+    DateTimeOffset? SendAt);
 
 public static class TriggerAlertEndpoint
 {
-    public const int MaxBodyLength = 1600;
-
     public static void MapTriggerAlert(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/alerts", async (TriggerAlertRequest request, IMediator mediator, ClaimsPrincipal user,
                 CancellationToken cancellationToken) =>
@@ -78,10 +86,12 @@ public static class TriggerAlertEndpoint
                     return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest);
                 }
 
-                var expiresAt = request.ExpiresInMinutes is { } minutes ? DateTimeOffset.UtcNow.AddMinutes(minutes) : (DateTimeOffset?)null;
+                // Expiry counts from when the alert goes out, so a scheduled alert is not born stale.
+                var startsAt = request.SendAt ?? DateTimeOffset.UtcNow;
+                var expiresAt = request.ExpiresInMinutes is { } minutes ? startsAt.AddMinutes(minutes) : (DateTimeOffset?)null;
                 var groups = request.Groups is { Length: > 0 } ? request.Groups.Distinct().ToArray() : ["default"];
                 var result = await mediator.Send(
-                    new TriggerAlert(request.Type!, groups, request.Bodies!, expiresAt, user.Identity!.Name!), cancellationToken);
+                    new TriggerAlert(request.Type!, groups, request.Bodies!, request.SendAt, expiresAt, user.Identity!.Name!), cancellationToken);
                 return result switch
                 {
                     TriggerAlertResult.Created created => Results.Created($"/api/alerts/{created.Id}", new { id = created.Id, state = "queued" }),
@@ -109,14 +119,19 @@ public static class TriggerAlertEndpoint
             return "bodies must be keyed by language code, e.g. en, es.";
         }
 
-        if (request.Bodies.Values.Any(body => body.Length > MaxBodyLength))
+        if (request.Bodies.Values.Any(SmsSegments.IsTooLong))
         {
-            return $"A body is longer than {MaxBodyLength} characters, Twilio's limit.";
+            return $"A body is longer than {SmsSegments.MaxBodyLength} characters, Twilio's limit.";
         }
 
         if (request.Groups is not null && request.Groups.Any(string.IsNullOrWhiteSpace))
         {
             return "groups must be group names.";
+        }
+
+        if (request.SendAt is { } sendAt && (sendAt < DateTimeOffset.UtcNow.AddMinutes(-1) || sendAt > DateTimeOffset.UtcNow.AddDays(90)))
+        {
+            return "sendAt must be a time in the next 90 days.";
         }
 
         return request.ExpiresInMinutes is <= 0 or > 10080 ? "expiresInMinutes must be between 1 and 10080." : null;

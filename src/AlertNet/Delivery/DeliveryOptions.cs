@@ -23,6 +23,23 @@ public sealed class DeliveryOptions
     [Range(5, 3600)]
     public int ClaimLeaseSeconds { get; set; } = 60;
 
+    /// <summary>How often each worker looks for stalled alerts.</summary>
+    [Range(1, 3600)]
+    public int SweepIntervalSeconds { get; set; } = 15;
+
+    /// <summary>An alert with work due and no delivery touched for this long is restarted by the sweeper.</summary>
+    [Range(1, 3600)]
+    public int StallSeconds { get; set; } = 30;
+
+    /// <summary>The sender's throughput in message segments per second, shared by all worker processes
+    /// (a US long code about 1, toll-free 3, a short code 100 or more, 10DLC 12 to 225). 0: no throttle.</summary>
+    [Range(0, 100_000)]
+    public double SegmentsPerSecond { get; set; }
+
+    /// <summary>Price of one segment, for the composer's cost estimate.</summary>
+    [Range(0, 10)]
+    public decimal PricePerSegment { get; set; } = 0.0083m;
+
     /// <summary>Transient Twilio errors are retried this many times (while the alert is valid).</summary>
     [Range(0, 100)]
     public int MaxAttempts { get; set; } = 8;

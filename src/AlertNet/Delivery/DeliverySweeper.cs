@@ -1,28 +1,57 @@
 using Dapper;
 using Hangfire;
-using Hangfire.States;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace AlertNet.Delivery;
 
-/// <summary>A recurring job that restarts work nobody is doing: an alert whose dispatch job was lost
-/// between the INSERT and the enqueue, or whose send jobs died with their worker.</summary>
-public sealed class DeliverySweeper(NpgsqlDataSource db, IBackgroundJobClient jobs, IOptions<DeliveryOptions> options)
+/// <summary>Restarts work nobody is doing: an alert whose dispatch job was lost between the INSERT and
+/// the enqueue, or whose send jobs died with their worker process (Hangfire would only hand a dead
+/// worker's job to another after its invisibility timeout, minutes later). Runs in every worker
+/// process; an advisory lock lets one sweep at a time.</summary>
+public sealed class DeliverySweeper(NpgsqlDataSource db, IBackgroundJobClient jobs, IOptions<DeliveryOptions> options,
+    ILogger<DeliverySweeper> logger) : BackgroundService
 {
-    public const string RecurringJobId = "delivery-sweeper";
+    // "Sweeper" in ASCII: any fixed number all AlertNet processes agree on.
+    private const long SweepLockKey = 0x5377656570657221;
 
-    [DisableConcurrentExecution(60)]
-    [AutomaticRetry(Attempts = 0)]
-    public async Task RunAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.SweepIntervalSeconds));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (NpgsqlException error)
+            {
+                // The database may be restarting; the next tick tries again.
+                logger.LogWarning("Delivery sweep failed: {Error}", error.GetType().Name);
+            }
+        }
+    }
+
+    public async Task SweepAsync(CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT pg_try_advisory_xact_lock(@SweepLockKey)", new { SweepLockKey }, transaction, cancellationToken: cancellationToken)))
+        {
+            return;
+        }
+
+        var stall = (double)options.Value.StallSeconds;
         var stuckQueued = await connection.QueryAsync<(long Id, string Type)>(new CommandDefinition(
-            "SELECT id, type FROM alerts WHERE state = 'queued' AND created_at < now() - interval '30 seconds'",
-            cancellationToken: cancellationToken));
+            """
+            SELECT id, type FROM alerts
+            WHERE state = 'queued' AND coalesce(send_at, created_at) < now() - make_interval(secs => @stall)
+            """,
+            new { stall }, transaction, cancellationToken: cancellationToken));
         foreach (var (id, type) in stuckQueued)
         {
-            jobs.Create<DispatchAlertJob>(job => job.RunAsync(id, CancellationToken.None), new EnqueuedState(Alerts.AlertType.Lane(type)));
+            jobs.Enqueue<DispatchAlertJob>(Alerts.AlertType.Lane(type), job => job.RunAsync(id, CancellationToken.None));
         }
 
         var stalled = await connection.QueryAsync<(long Id, string Type, long Due)>(new CommandDefinition(
@@ -32,13 +61,16 @@ public sealed class DeliverySweeper(NpgsqlDataSource db, IBackgroundJobClient jo
             WHERE a.state = 'sending' AND d.state IN ('pending', 'sending')
               AND (d.claimed_until IS NULL OR d.claimed_until < now())
               -- Only alerts nobody has touched for a while: a busy alert also has unclaimed rows.
-              AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.alert_id = a.id AND x.updated_at > now() - interval '30 seconds')
+              AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.alert_id = a.id AND x.updated_at > now() - make_interval(secs => @stall))
             GROUP BY a.id, a.type
             """,
-            cancellationToken: cancellationToken));
+            new { stall }, transaction, cancellationToken: cancellationToken));
         foreach (var (id, type, due) in stalled)
         {
+            logger.LogInformation("Alert {AlertId} stalled with {Due} deliveries due; restarting its senders", id, due);
             DispatchAlertJob.EnqueueSenders(jobs, id, Alerts.AlertType.Lane(type), due, options.Value);
         }
+
+        await transaction.CommitAsync(cancellationToken);
     }
 }

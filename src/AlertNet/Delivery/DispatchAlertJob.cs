@@ -1,6 +1,5 @@
 using Dapper;
 using Hangfire;
-using Hangfire.States;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -62,7 +61,7 @@ public sealed class DispatchAlertJob(NpgsqlDataSource db, IBackgroundJobClient j
         var senders = Math.Max(1, Math.Min(batches, options.ParallelBatchJobs));
         for (var i = 0; i < senders; i++)
         {
-            jobs.Create<SendDeliveriesJob>(job => job.RunAsync(alertId, CancellationToken.None), new EnqueuedState(lane));
+            jobs.Enqueue<SendDeliveriesJob>(lane, job => job.RunAsync(alertId, CancellationToken.None));
         }
     }
 

@@ -23,6 +23,7 @@ public sealed class SendDeliveriesJob(
     TwilioSettings twilioSettings,
     PersonalDataProtector protector,
     IBackgroundJobClient jobs,
+    SenderThrottle throttle,
     IOptions<DeliveryOptions> deliveryOptions,
     IOptions<AlertNetOptions> appOptions,
     ILogger<SendDeliveriesJob> logger)
@@ -33,12 +34,7 @@ public sealed class SendDeliveriesJob(
     public async Task RunAsync(long alertId, CancellationToken cancellationToken)
     {
         var alert = await LoadAlertAsync(alertId, cancellationToken);
-        if (alert is null || alert.State is "cancelled" or "done")
-        {
-            return;
-        }
-
-        while (!cancellationToken.IsCancellationRequested)
+        while (alert is { State: "sending" } && !cancellationToken.IsCancellationRequested)
         {
             if (alert.ExpiresAt is { } expiry && expiry <= DateTime.UtcNow)
             {
@@ -53,38 +49,83 @@ public sealed class SendDeliveriesJob(
             }
 
             await SendBatchAsync(alert, batch, cancellationToken);
+            alert = await LoadAlertAsync(alertId, cancellationToken);
         }
 
-        await FinishOrFollowUpAsync(alert, cancellationToken);
+        if (alert is { State: "sending" })
+        {
+            await FinishOrFollowUpAsync(alert, cancellationToken);
+        }
     }
 
-    private async Task SendBatchAsync(AlertToSend alert, List<ClaimedDelivery> batch, CancellationToken cancellationToken)
+    private async Task SendBatchAsync(AlertToSend alert, List<ClaimedDelivery> batch, CancellationToken shutdown)
     {
+        // Cancelling an alert stops new sends within a fraction of a second, in every process: each
+        // batch watches the alert's state while it sends.
+        using var cancelled = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        var watcher = WatchForCancelAsync(alert.Id, cancelled);
         var started = new ConcurrentDictionary<long, bool>();
         try
         {
             await Parallel.ForEachAsync(batch,
-                new ParallelOptions { MaxDegreeOfParallelism = _options.ConcurrentRequests, CancellationToken = cancellationToken },
+                new ParallelOptions { MaxDegreeOfParallelism = _options.ConcurrentRequests, CancellationToken = cancelled.Token },
                 async (delivery, ct) =>
                 {
+                    await throttle.WaitAsync(alert.SegmentsFor(delivery.Language), alert.IsUrgent, ct);
                     started[delivery.Id] = true;
-                    await SendOneAsync(alert, delivery, ct);
+                    await SendOneAsync(alert, delivery);
                 });
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
         {
-            // Shutting down: hand back what was claimed but never attempted, so no one waits for a lease.
+            // Hand back what was claimed but never attempted: to the queue on shutdown, or marked
+            // cancelled when the alert was cancelled.
             var untouched = batch.Where(d => !started.ContainsKey(d.Id)).Select(d => d.Id).ToArray();
             await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
             await connection.ExecuteAsync(
-                "UPDATE deliveries SET state = 'pending', claimed_until = NULL WHERE id = ANY(@untouched) AND state = 'sending' AND twilio_sid IS NULL",
-                new { untouched });
-            throw;
+                """
+                UPDATE deliveries
+                SET state = CASE WHEN @shutdown THEN 'pending' ELSE 'cancelled' END, claimed_until = NULL, updated_at = now(),
+                    completed_at = CASE WHEN @shutdown THEN NULL ELSE now() END
+                WHERE id = ANY(@untouched) AND state = 'sending' AND twilio_sid IS NULL
+                """,
+                new { untouched, shutdown = shutdown.IsCancellationRequested });
+            shutdown.ThrowIfCancellationRequested();
+        }
+        finally
+        {
+            await cancelled.CancelAsync();
+            await watcher;
         }
     }
 
-    private async Task SendOneAsync(AlertToSend alert, ClaimedDelivery delivery, CancellationToken cancellationToken)
+    private async Task WatchForCancelAsync(long alertId, CancellationTokenSource cancelled)
     {
+        try
+        {
+            while (!cancelled.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancelled.Token);
+                await using var connection = await db.OpenConnectionAsync(cancelled.Token);
+                var state = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
+                    "SELECT state FROM alerts WHERE id = @alertId", new { alertId }, cancellationToken: cancelled.Token));
+                if (state == "cancelled")
+                {
+                    await cancelled.CancelAsync();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The batch is over, or the alert was cancelled: either way, stop watching.
+        }
+    }
+
+    /// <summary>Once a delivery is handed to this method its outcome is always recorded, even while
+    /// shutting down: a SID Twilio gave us must never be lost.</summary>
+    private async Task SendOneAsync(AlertToSend alert, ClaimedDelivery delivery)
+    {
+        var cancellationToken = CancellationToken.None;
         if (delivery.OptedOut || delivery.PhoneCipher is null)
         {
             await SettleAsync(delivery.Id, DeliveryState.Skipped, null, cancellationToken);
@@ -105,7 +146,7 @@ public sealed class SendDeliveriesJob(
 
         var options = new CreateMessageOptions(new PhoneNumber(to))
         {
-            Body = alert.BodyFor(delivery.Language, appOptions.Value.DefaultLanguage),
+            Body = alert.BodyFor(delivery.Language),
             StatusCallback = new Uri(appOptions.Value.PublicUri, $"webhooks/twilio/status?deliveryId={delivery.Id}"),
         };
         if (twilioSettings.MessagingServiceSid is { } service)
@@ -132,8 +173,7 @@ public sealed class SendDeliveriesJob(
         {
             await HandleApiErrorAsync(delivery, error, cancellationToken);
         }
-        catch (Exception error) when (error is ApiConnectionException or HttpRequestException or TaskCanceledException
-                                          && !cancellationToken.IsCancellationRequested)
+        catch (Exception error) when (error is ApiConnectionException or HttpRequestException or TaskCanceledException)
         {
             // Ambiguous: Twilio may have accepted it. Keep the claim; when the short lease runs out the
             // next claimer asks Twilio first (above), and a status callback settles it sooner.
@@ -299,7 +339,7 @@ public sealed class SendDeliveriesJob(
         if (!cancellationToken.IsCancellationRequested)
         {
             var delay = nextDue.Value - DateTime.UtcNow;
-            jobs.Schedule<SendDeliveriesJob>(job => job.RunAsync(alert.Id, CancellationToken.None),
+            jobs.Schedule<SendDeliveriesJob>(alert.Lane, job => job.RunAsync(alert.Id, CancellationToken.None),
                 delay < TimeSpan.FromMilliseconds(200) ? TimeSpan.FromMilliseconds(200) : delay);
         }
     }
@@ -307,20 +347,33 @@ public sealed class SendDeliveriesJob(
     private async Task<AlertToSend?> LoadAlertAsync(long alertId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<(long Id, string State, string Bodies, DateTime? ExpiresAt)?>(new CommandDefinition(
-            "SELECT id, state, bodies::text, expires_at FROM alerts WHERE id = @alertId", new { alertId }, cancellationToken: cancellationToken));
+        var row = await connection.QuerySingleOrDefaultAsync<(long Id, string Type, string State, string Bodies, DateTime? ExpiresAt)?>(new CommandDefinition(
+            "SELECT id, type, state, bodies::text, expires_at FROM alerts WHERE id = @alertId", new { alertId }, cancellationToken: cancellationToken));
         return row is { } r
-            ? new AlertToSend(r.Id, r.State, JsonSerializer.Deserialize<Dictionary<string, string>>(r.Bodies)!, r.ExpiresAt)
+            ? new AlertToSend(r.Id, r.Type, r.State, JsonSerializer.Deserialize<Dictionary<string, string>>(r.Bodies)!, r.ExpiresAt,
+                appOptions.Value.DefaultLanguage)
             : null;
     }
 
-    private sealed record AlertToSend(long Id, string State, Dictionary<string, string> Bodies, DateTime? ExpiresAt)
+    private sealed record AlertToSend(long Id, string Type, string State, Dictionary<string, string> Bodies, DateTime? ExpiresAt,
+        string DefaultLanguage)
     {
+        // Sent as counted: with Twilio's smart-encoding substitutions already applied.
+        private readonly Dictionary<string, SegmentCount> _sms = Bodies.ToDictionary(b => b.Key, b => SmsSegments.Analyze(b.Value));
+
+        public bool IsUrgent => Lane == Infrastructure.Jobs.Lanes.Urgent;
+
+        public string Lane => Alerts.AlertType.Lane(Type);
+
+        public string BodyFor(string language) => For(language).SentText;
+
+        public int SegmentsFor(string language) => For(language).Segments;
+
         /// <summary>The subscriber's language, else the organization's default, else any text the alert has.</summary>
-        public string BodyFor(string language, string defaultLanguage) =>
-            Bodies.TryGetValue(language, out var body) ? body
-            : Bodies.TryGetValue(defaultLanguage, out body) ? body
-            : Bodies.Values.First();
+        private SegmentCount For(string language) =>
+            _sms.TryGetValue(language, out var body) ? body
+            : _sms.TryGetValue(DefaultLanguage, out body) ? body
+            : _sms.Values.First();
     }
 
     private sealed record ClaimedDelivery(long Id, string Channel, string Language, int Attempts, string PreviousState,

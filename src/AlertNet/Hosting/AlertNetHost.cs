@@ -6,7 +6,6 @@ using AlertNet.Infrastructure.Jobs;
 using AlertNet.Infrastructure.Twilio;
 using AlertNet.Privacy;
 using AlertNet.Subscribers;
-using Hangfire;
 using Mediator;
 
 namespace AlertNet.Hosting;
@@ -35,6 +34,11 @@ public static class AlertNetHost
         services.AddAlertNetAuth();
         services.AddAlertNetJobs(configuration, options);
         services.AddSingleton<Replies>();
+        services.AddSingleton<SenderThrottle>();
+        if (options.RunsWorker)
+        {
+            services.AddHostedService<DeliverySweeper>();
+        }
         services.AddProblemDetails();
         return builder;
     }
@@ -56,6 +60,8 @@ public static class AlertNetHost
         app.MapReceiveStatusCallback();
         app.MapTriggerAlert();
         app.MapGetAlert();
+        app.MapCancelAlert();
+        app.MapPreviewAlert();
         app.MapAlertNetTwilio();
         return app;
     }
@@ -69,15 +75,10 @@ public static class AlertNetHost
             return await CommandLineVerbs.RunAsync(app.Services, verb, Console.Out, Console.Error);
         }
 
-        app.ScheduleRecurringJobs();
         app.AnnounceMode();
         await app.RunAsync();
         return 0;
     }
-
-    public static void ScheduleRecurringJobs(this WebApplication app) =>
-        app.Services.GetRequiredService<IRecurringJobManager>().AddOrUpdate<DeliverySweeper>(
-            DeliverySweeper.RecurringJobId, sweeper => sweeper.RunAsync(CancellationToken.None), Cron.Minutely());
 
     /// <summary>Drill mode must be unmistakable: say so loudly, with what to try next.</summary>
     public static void AnnounceMode(this WebApplication app)

@@ -97,7 +97,6 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         var app = builder.Build();
         app.MapAlertNet();
         await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
-        app.ScheduleRecurringJobs();
         app.AnnounceMode();
         await app.StartAsync();
         return new AlertNetTestApp(app, connectionString, settings, logs);

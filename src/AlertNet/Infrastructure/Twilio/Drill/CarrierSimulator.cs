@@ -14,6 +14,8 @@ public sealed class CarrierSimulator
     // avoid scanning a whole drill's worth of messages.
     private readonly ConcurrentDictionary<string, ConcurrentQueue<string>> _sidsByTo = new(StringComparer.Ordinal);
 
+    private readonly ConcurrentDictionary<string, bool> _busyAnswered = new(StringComparer.Ordinal);
+
     private long _createRequests;
     private long _sequence;
     private long _callbacksPosted;
@@ -33,6 +35,9 @@ public sealed class CarrierSimulator
 
     /// <summary>Messages accepted for this exact To address (a WhatsApp address counts apart from the SMS number).</summary>
     public int CountTo(string to) => _sidsByTo.TryGetValue(to, out var sids) ? sids.Count : 0;
+
+    /// <summary>True the first time it is asked for a number: that request gets "429 Too Many Requests".</summary>
+    internal bool AnswerBusyOnce(string to) => _busyAnswered.TryAdd(to, true);
 
     public SimulatedMessage? Find(string sid) => _messagesBySid.GetValueOrDefault(sid);
 

@@ -54,7 +54,6 @@ public static class CarrierSimulatorExtensions
 
 internal static class CarrierSimulatorApi
 {
-    private const int MaxBodyLength = 1600;
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 1000;
     private const string PageTokenPrefix = "PA";
@@ -102,7 +101,7 @@ internal static class CarrierSimulatorApi
             return TwilioApiJson.Error(new(21602, 400, "Message body is required."));
         }
 
-        if (body is not null && body.EnumerateRunes().Count() > MaxBodyLength)
+        if (body is not null && body.EnumerateRunes().Count() > Delivery.SmsSegments.MaxBodyLength)
         {
             return TwilioApiJson.Error(new(21617, 400, "The concatenated message body exceeds the 1600 character limit."));
         }
@@ -120,6 +119,11 @@ internal static class CarrierSimulatorApi
         if (statusCallback is not null && !IsHttpUrl(statusCallback))
         {
             return TwilioApiJson.Error(new(21609, 400, "Invalid StatusCallback url"));
+        }
+
+        if (DrillMagicNumbers.IsBusyOnFirstTry(to) && carrier.AnswerBusyOnce(to))
+        {
+            return TwilioApiJson.Error(new(20429, 429, "Too Many Requests"));
         }
 
         if (DrillMagicNumbers.RejectionFor(to) is { } rejection)
@@ -141,7 +145,7 @@ internal static class CarrierSimulatorApi
             StatusCallback = statusCallback,
             ValidityPeriod = validityPeriod,
             Status = serviceSid is null ? "queued" : "accepted",
-            Segments = SmsSegments.Count(body),
+            Segments = Delivery.SmsSegments.Count(body),
             DateCreated = now,
             DateUpdated = now,
         });

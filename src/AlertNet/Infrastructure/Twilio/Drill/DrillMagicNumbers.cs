@@ -31,6 +31,9 @@ public static class DrillMagicNumbers
     /// <summary>Accepted and kept, but the connection is dropped before the answer: the ambiguous send to reconcile.</summary>
     public const string ConnectionDropsAfterAccept = "+15005550099";
 
+    /// <summary>The first request to this number gets HTTP 429 (code 20429, too many requests); later ones are accepted.</summary>
+    public const string BusyOnFirstTry = "+15005550429";
+
     /// <summary>Twilio's test From number; the carrier reports it as the sender a Messaging Service picked.</summary>
     public const string ServiceSender = "+15005550006";
 
@@ -53,6 +56,8 @@ public static class DrillMagicNumbers
         LandlineOrUnreachableCarrier => DeliveryOutcome.Failed,
         _ => DeliveryOutcome.Delivered,
     };
+
+    internal static bool IsBusyOnFirstTry(string to) => NumberPart(to) == BusyOnFirstTry;
 
     internal static bool DropsConnection(string to) => NumberPart(to) == ConnectionDropsAfterAccept;
 

@@ -1,0 +1,63 @@
+using System.Security.Claims;
+using AlertNet.Infrastructure.Auth;
+using AlertNet.Privacy;
+using Dapper;
+using Npgsql;
+
+namespace AlertNet.Alerts;
+
+/// <summary>Stops an alert: nothing more goes out within a second (batches in flight watch the alert's
+/// state); messages Twilio already accepted cannot be called back and keep their state.</summary>
+public sealed record CancelAlert(long Id, string CancelledBy) : Mediator.ICommand<CancelAlertResult>;
+
+public enum CancelAlertResult
+{
+    Cancelled,
+    NotFound,
+    AlreadyFinished,
+}
+
+public sealed class CancelAlertHandler(NpgsqlDataSource db, AuditLog audit) : Mediator.ICommandHandler<CancelAlert, CancelAlertResult>
+{
+    public async ValueTask<CancelAlertResult> Handle(CancelAlert command, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT state FROM alerts WHERE id = @Id FOR UPDATE", command, transaction, cancellationToken: cancellationToken));
+        if (state is null)
+        {
+            return CancelAlertResult.NotFound;
+        }
+
+        if (state is not ("queued" or "sending"))
+        {
+            return CancelAlertResult.AlreadyFinished;
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE alerts SET state = 'cancelled', cancelled_at = now(), cancelled_by = @CancelledBy, finished_at = now() WHERE id = @Id;
+            UPDATE deliveries SET state = 'cancelled', claimed_until = NULL, updated_at = now(), completed_at = now()
+            WHERE alert_id = @Id AND state = 'pending';
+            """,
+            command, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        await audit.RecordAsync(command.CancelledBy, "alert.cancel", $"alert:{command.Id}", null, cancellationToken);
+        return CancelAlertResult.Cancelled;
+    }
+}
+
+public static class CancelAlertEndpoint
+{
+    public static void MapCancelAlert(this IEndpointRouteBuilder app) =>
+        app.MapPost("/api/alerts/{id:long}/cancel", async (long id, Mediator.IMediator mediator, ClaimsPrincipal user,
+                CancellationToken cancellationToken) =>
+                await mediator.Send(new CancelAlert(id, user.Identity!.Name!), cancellationToken) switch
+                {
+                    CancelAlertResult.Cancelled => Results.Ok(new { id, state = "cancelled" }),
+                    CancelAlertResult.NotFound => Results.Problem($"No alert {id}.", statusCode: StatusCodes.Status404NotFound),
+                    _ => Results.Problem("The alert has already finished or been cancelled.", statusCode: StatusCodes.Status409Conflict),
+                })
+            .RequireAuthorization(Policies.Organize);
+}
