@@ -128,6 +128,15 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         return ReplyText(await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>Fictional numbers (+1 202 555 xxxx) for bulk tests.</summary>
+    public static string[] Numbers(int count, int first = 2000) =>
+        Enumerable.Range(first, count).Select(i => $"+1202555{i:D4}").ToArray();
+
+    /// <summary>Subscribes many numbers through the real webhook, a few at a time.</summary>
+    public async Task JoinAllAsync(IEnumerable<string> numbers) =>
+        await Parallel.ForEachAsync(numbers, new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            async (number, _) => await TextAsync(number, "JOIN"));
+
     public static string? ReplyText(string twiml) => XDocument.Parse(twiml).Root?.Element("Message")?.Value;
 
     public static Dictionary<string, string> InboundFields(string from, string body) => new()
