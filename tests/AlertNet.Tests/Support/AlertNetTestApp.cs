@@ -197,6 +197,16 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         _workers.Add(process);
     }
 
+    /// <summary>SIGKILL, as a crash or an out-of-memory kill would: no shutdown, no clean-up.</summary>
+    public void KillWorkerProcesses()
+    {
+        foreach (var worker in _workers.Where(w => !w.HasExited))
+        {
+            worker.Kill(entireProcessTree: true);
+            worker.WaitForExit();
+        }
+    }
+
     public static string AlertNetDll()
     {
         var configuration = typeof(AlertNetTestApp).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
