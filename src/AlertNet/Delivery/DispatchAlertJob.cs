@@ -1,3 +1,4 @@
+using AlertNet.Infrastructure.Jobs;
 using Dapper;
 using Hangfire;
 using Microsoft.Extensions.Options;
@@ -26,20 +27,34 @@ public sealed class DispatchAlertJob(NpgsqlDataSource db, IBackgroundJobClient j
 
         if (found.State == "queued")
         {
+            // Bulk sends to a group in its quiet hours wait until the window ends: the row's
+            // claimed_until holds them back. A subscriber also in a target group that is awake gets it now.
+            var holds = Alerts.AlertType.Lane(found.Type) == Lanes.Bulk
+                ? await QuietGroupsAsync(connection, transaction, alertId, cancellationToken)
+                : [];
             // Opted-out numbers and inactive subscriptions never become recipients. A subscriber in two
-            // target groups gets the alert once (DISTINCT and the unique (alert_id, subscriber_id)).
+            // target groups gets the alert once (GROUP BY and the unique (alert_id, subscriber_id)).
             var recipients = await connection.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO deliveries (alert_id, subscriber_id, channel, language)
-                SELECT DISTINCT a.id, s.id, s.channel, s.language
+                INSERT INTO deliveries (alert_id, subscriber_id, channel, language, claimed_until)
+                SELECT a.id, s.id, s.channel, s.language,
+                       nullif(min(coalesce(q.until, '-infinity'::timestamptz)), '-infinity'::timestamptz)
                 FROM alerts a
                 JOIN memberships m ON m.group_id = ANY (a.target_groups) AND m.status = 'active'
                 JOIN subscribers s ON s.id = m.subscriber_id AND s.status = 'active'
+                LEFT JOIN unnest(@quietGroups, @quietUntil) AS q (group_id, until) ON q.group_id = m.group_id
                 WHERE a.id = @alertId
                   AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index)
+                GROUP BY a.id, s.id
                 ON CONFLICT (alert_id, subscriber_id) DO NOTHING
                 """,
-                new { alertId }, transaction, cancellationToken: cancellationToken, commandTimeout: 600));
+                new
+                {
+                    alertId,
+                    quietGroups = holds.Select(h => h.GroupId).ToArray(),
+                    quietUntil = holds.Select(h => h.Until).ToArray(),
+                },
+                transaction, cancellationToken: cancellationToken, commandTimeout: 600));
             await connection.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE alerts SET state = 'sending', fanned_out_at = now(),
@@ -66,6 +81,31 @@ public sealed class DispatchAlertJob(NpgsqlDataSource db, IBackgroundJobClient j
     }
 
     internal static string AlertLane(string type) => Alerts.AlertType.Lane(type);
+
+    private static async Task<List<(long GroupId, DateTime Until)>> QuietGroupsAsync(NpgsqlConnection connection,
+        NpgsqlTransaction transaction, long alertId, CancellationToken cancellationToken)
+    {
+        var groups = await connection.QueryAsync<(long Id, TimeSpan Start, TimeSpan End, string Zone)>(new CommandDefinition(
+            """
+            SELECT g.id, g.quiet_start, g.quiet_end, g.time_zone
+            FROM groups g JOIN alerts a ON g.id = ANY (a.target_groups)
+            WHERE a.id = @alertId AND g.quiet_start IS NOT NULL
+            """,
+            new { alertId }, transaction, cancellationToken: cancellationToken));
+        var now = DateTime.UtcNow;
+        var holds = new List<(long, DateTime)>();
+        foreach (var group in groups)
+        {
+            var quiet = new QuietHours(TimeOnly.FromTimeSpan(group.Start), TimeOnly.FromTimeSpan(group.End),
+                TimeZoneInfo.FindSystemTimeZoneById(group.Zone));
+            if (quiet.EndsAfter(now) is { } until)
+            {
+                holds.Add((group.Id, until));
+            }
+        }
+
+        return holds;
+    }
 
     private static Task<long> PendingCountAsync(NpgsqlConnection connection, long alertId, CancellationToken cancellationToken) =>
         connection.ExecuteScalarAsync<long>(new CommandDefinition(

@@ -62,6 +62,8 @@ public static class AlertNetHost
         app.MapGetAlert();
         app.MapCancelAlert();
         app.MapPreviewAlert();
+        app.MapCampaigns();
+        app.MapSetQuietHours();
         app.MapAlertNetTwilio();
         return app;
     }

@@ -13,3 +13,22 @@ ALTER TABLE alerts
     ADD COLUMN send_at       timestamptz,
     ADD COLUMN cancelled_at  timestamptz,
     ADD COLUMN cancelled_by  text;
+
+-- Quiet hours per group, in the group's local time: bulk sends wait for the window to end;
+-- urgent alerts ignore it.
+ALTER TABLE groups
+    ADD COLUMN quiet_start  time,
+    ADD COLUMN quiet_end    time,
+    ADD COLUMN time_zone    text;
+
+-- Recurring know-your-rights campaigns; Hangfire's recurring job "campaign:{id}" fires each one.
+CREATE TABLE campaigns (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name           text        NOT NULL UNIQUE,
+    cron           text        NOT NULL,
+    time_zone      text        NOT NULL,
+    bodies         jsonb       NOT NULL,
+    target_groups  text[]      NOT NULL,
+    created_by     text        NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now()
+);
