@@ -32,20 +32,25 @@ public sealed class DispatchAlertJob(NpgsqlDataSource db, IBackgroundJobClient j
             var holds = Alerts.AlertType.Lane(found.Type) == Lanes.Bulk
                 ? await QuietGroupsAsync(connection, transaction, alertId, cancellationToken)
                 : [];
-            // Opted-out numbers and inactive subscriptions never become recipients. A subscriber in two
-            // target groups gets the alert once (GROUP BY and the unique (alert_id, subscriber_id)).
+            // Opted-out numbers and inactive subscriptions never become recipients. A person gets the alert
+            // once: in two target groups (GROUP BY), or subscribed on WhatsApp and SMS (DISTINCT ON the
+            // number's blind index, WhatsApp first: the sender falls back to SMS when WhatsApp cannot carry it).
             var recipients = await connection.ExecuteAsync(new CommandDefinition(
                 """
+                WITH candidates AS (
+                    SELECT s.id, s.phone_index, s.channel, s.language,
+                           nullif(min(coalesce(q.until, '-infinity'::timestamptz)), '-infinity'::timestamptz) AS not_before
+                    FROM alerts a
+                    JOIN memberships m ON m.group_id = ANY (a.target_groups) AND m.status = 'active'
+                    JOIN subscribers s ON s.id = m.subscriber_id AND s.status = 'active'
+                    LEFT JOIN unnest(@quietGroups, @quietUntil) AS q (group_id, until) ON q.group_id = m.group_id
+                    WHERE a.id = @alertId
+                      AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index)
+                    GROUP BY s.id)
                 INSERT INTO deliveries (alert_id, subscriber_id, channel, language, claimed_until)
-                SELECT a.id, s.id, s.channel, s.language,
-                       nullif(min(coalesce(q.until, '-infinity'::timestamptz)), '-infinity'::timestamptz)
-                FROM alerts a
-                JOIN memberships m ON m.group_id = ANY (a.target_groups) AND m.status = 'active'
-                JOIN subscribers s ON s.id = m.subscriber_id AND s.status = 'active'
-                LEFT JOIN unnest(@quietGroups, @quietUntil) AS q (group_id, until) ON q.group_id = m.group_id
-                WHERE a.id = @alertId
-                  AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index)
-                GROUP BY a.id, s.id
+                SELECT DISTINCT ON (phone_index) @alertId, id, channel, language, not_before
+                FROM candidates
+                ORDER BY phone_index, channel = 'whatsapp' DESC
                 ON CONFLICT (alert_id, subscriber_id) DO NOTHING
                 """,
                 new

@@ -34,7 +34,10 @@ public static class AlertNetHost
         services.AddAlertNetAuth();
         services.AddAlertNetJobs(configuration, options);
         services.AddSingleton<Replies>();
+        services.AddOptions<WhatsAppOptions>().BindConfiguration(WhatsAppOptions.Section);
         services.AddSingleton<SenderThrottle>();
+        services.AddSingleton<DeliveryStore>();
+        services.AddSingleton<DeliverySender>();
         if (options.RunsWorker)
         {
             services.AddHostedService<DeliverySweeper>();

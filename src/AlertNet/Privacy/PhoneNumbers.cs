@@ -8,9 +8,10 @@ public sealed record SubscriberAddress(string Channel, string E164)
 {
     public const string Sms = "sms";
     public const string WhatsApp = "whatsapp";
+    public const string WhatsAppPrefix = "whatsapp:";
 
     /// <summary>The address to hand back to Twilio when sending.</summary>
-    public string TwilioAddress => Channel == WhatsApp ? "whatsapp:" + E164 : E164;
+    public string TwilioAddress => Channel == WhatsApp ? WhatsAppPrefix + E164 : E164;
 
     /// <summary>Parses and validates with libphonenumber; null when the text is not a usable number.</summary>
     public static SubscriberAddress? TryParse(string? raw, string defaultRegion)
@@ -22,10 +23,10 @@ public sealed record SubscriberAddress(string Channel, string E164)
 
         var channel = Sms;
         var number = raw.Trim();
-        if (number.StartsWith("whatsapp:", StringComparison.OrdinalIgnoreCase))
+        if (number.StartsWith(WhatsAppPrefix, StringComparison.OrdinalIgnoreCase))
         {
             channel = WhatsApp;
-            number = number["whatsapp:".Length..];
+            number = number[WhatsAppPrefix.Length..];
         }
 
         try

@@ -32,3 +32,6 @@ CREATE TABLE campaigns (
     created_by     text        NOT NULL,
     created_at     timestamptz NOT NULL DEFAULT now()
 );
+
+-- WhatsApp's session window: the last message a number sent us on WhatsApp.
+CREATE INDEX inbound_messages_session ON inbound_messages (from_index, channel, received_at);

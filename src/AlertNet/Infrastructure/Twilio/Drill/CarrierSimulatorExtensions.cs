@@ -126,6 +126,11 @@ internal static class CarrierSimulatorApi
             return TwilioApiJson.Error(new(20429, 429, "Too Many Requests"));
         }
 
+        if (DrillMagicNumbers.WhatsAppRejectionFor(to, isTemplate: contentSid is not null) is { } whatsAppRejection)
+        {
+            return TwilioApiJson.Error(whatsAppRejection);
+        }
+
         if (DrillMagicNumbers.RejectionFor(to) is { } rejection)
         {
             return TwilioApiJson.Error(rejection);

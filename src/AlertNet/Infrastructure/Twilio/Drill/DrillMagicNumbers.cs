@@ -34,6 +34,12 @@ public static class DrillMagicNumbers
     /// <summary>The first request to this number gets HTTP 429 (code 20429, too many requests); later ones are accepted.</summary>
     public const string BusyOnFirstTry = "+15005550429";
 
+    /// <summary>On WhatsApp, as if outside the 24-hour session window: free text gets 63016, templates are accepted.</summary>
+    public const string WhatsAppOutsideWindow = "+15005550163";
+
+    /// <summary>On WhatsApp, Meta's marketing-message block: templates get 63032.</summary>
+    public const string WhatsAppMarketingBlock = "+15005550132";
+
     /// <summary>Twilio's test From number; the carrier reports it as the sender a Messaging Service picked.</summary>
     public const string ServiceSender = "+15005550006";
 
@@ -56,6 +62,15 @@ public static class DrillMagicNumbers
         LandlineOrUnreachableCarrier => DeliveryOutcome.Failed,
         _ => DeliveryOutcome.Delivered,
     };
+
+    /// <summary>The WhatsApp-only refusals, which depend on whether the message is free text or a template.</summary>
+    internal static TwilioApiError? WhatsAppRejectionFor(string to, bool isTemplate) =>
+        !IsWhatsApp(to) ? null
+        : NumberPart(to) == WhatsAppOutsideWindow && !isTemplate
+            ? new TwilioApiError(63016, 400, "Failed to send freeform message because you are outside the allowed window. Please use a Template.")
+        : NumberPart(to) == WhatsAppMarketingBlock && isTemplate
+            ? new TwilioApiError(63032, 400, "User's number is part of an experiment: message not delivered.")
+        : null;
 
     internal static bool IsBusyOnFirstTry(string to) => NumberPart(to) == BusyOnFirstTry;
 

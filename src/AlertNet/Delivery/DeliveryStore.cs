@@ -1,0 +1,119 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace AlertNet.Delivery;
+
+/// <summary>A delivery claimed for sending, with what the sender needs to know about its recipient.</summary>
+public sealed record ClaimedDelivery(long Id, string Channel, string Language, int Attempts, string PreviousState,
+    DateTime? PreviousClaimAt, byte[]? PhoneCipher, bool OptedOut, DateTime? LastInboundAt, bool HasSms);
+
+/// <summary>The deliveries table as the sending side changes it. Every write is guarded by the state it
+/// expects, so two workers, a sweeper and a status callback can never move a delivery backwards.</summary>
+public sealed class DeliveryStore(NpgsqlDataSource db, IOptions<DeliveryOptions> options)
+{
+    /// <summary>Claims up to BatchSize due deliveries of an alert, with a lease (FOR UPDATE SKIP LOCKED:
+    /// concurrent claimers in any process take disjoint rows).</summary>
+    public async Task<List<ClaimedDelivery>> ClaimBatchAsync(long alertId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<ClaimedDelivery>(new CommandDefinition(
+            """
+            UPDATE deliveries d
+            SET state = 'sending', attempts = d.attempts + 1, claimed_at = now(),
+                claimed_until = now() + make_interval(secs => @lease), updated_at = now()
+            FROM (
+                SELECT d.id, d.state AS previous_state, d.claimed_at AS previous_claim_at, s.phone_cipher,
+                       -- WhatsApp's 24-hour session window opens with the subscriber's last message to us.
+                       (SELECT max(i.received_at) FROM inbound_messages i
+                        WHERE i.from_index = s.phone_index AND i.channel = 'whatsapp') AS last_inbound_at,
+                       (s.id IS NULL OR s.status <> 'active'
+                        OR EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index)) AS opted_out,
+                       EXISTS (SELECT 1 FROM subscribers x
+                               WHERE x.phone_index = s.phone_index AND x.channel = 'sms' AND x.status = 'active') AS has_sms
+                FROM deliveries d
+                LEFT JOIN subscribers s ON s.id = d.subscriber_id
+                WHERE d.alert_id = @alertId
+                  AND d.state IN ('pending', 'sending')
+                  AND (d.claimed_until IS NULL OR d.claimed_until <= now())
+                ORDER BY d.id
+                LIMIT @batchSize
+                FOR UPDATE OF d SKIP LOCKED
+            ) c
+            WHERE d.id = c.id
+            RETURNING d.id, d.channel, d.language, d.attempts, c.previous_state AS previousstate,
+                      c.previous_claim_at AS previousclaimat, c.phone_cipher AS phonecipher, c.opted_out AS optedout,
+                      c.last_inbound_at AS lastinboundat, c.has_sms AS hassms
+            """,
+            new { alertId, batchSize = options.Value.BatchSize, lease = (double)options.Value.ClaimLeaseSeconds },
+            cancellationToken: cancellationToken));
+        return rows.ToList();
+    }
+
+    /// <summary>Twilio took the message: keep its SID. A status callback may already have moved the row
+    /// past "accepted", so the state only moves forward.</summary>
+    public Task RecordAcceptedAsync(long deliveryId, string sid, string channel) => ExecuteAsync(
+        """
+        UPDATE deliveries
+        SET twilio_sid = coalesce(twilio_sid, @sid), channel = @channel,
+            state = CASE WHEN delivery_state_rank(state) < delivery_state_rank('accepted') THEN 'accepted' ELSE state END,
+            accepted_at = coalesce(accepted_at, now()), claimed_until = NULL, updated_at = now()
+        WHERE id = @deliveryId
+        """,
+        new { deliveryId, sid, channel });
+
+    public Task SettleAsync(long deliveryId, string state, int? errorCode) => ExecuteAsync(
+        """
+        UPDATE deliveries SET state = @state, error_code = @errorCode, claimed_until = NULL, updated_at = now(), completed_at = now()
+        WHERE id = @deliveryId AND state = 'sending'
+        """,
+        new { deliveryId, state, errorCode });
+
+    /// <summary>Back to the queue after a transient error, not before an exponential, jittered backoff.</summary>
+    public Task RetryLaterAsync(long deliveryId, int attempts, int errorCode) => ExecuteAsync(
+        """
+        UPDATE deliveries SET state = 'pending', error_code = @errorCode, claimed_until = now() + make_interval(secs => @backoff), updated_at = now()
+        WHERE id = @deliveryId AND state = 'sending'
+        """,
+        new { deliveryId, errorCode, backoff = Math.Min(60, Math.Pow(2, attempts)) * (0.75 + Random.Shared.NextDouble() / 2) });
+
+    /// <summary>No answer from Twilio: keep the claim, but let another claimer reconcile it soon.</summary>
+    public Task ShortenLeaseAsync(long deliveryId) => ExecuteAsync(
+        "UPDATE deliveries SET claimed_until = now() + interval '10 seconds' WHERE id = @deliveryId AND state = 'sending'",
+        new { deliveryId });
+
+    /// <summary>Twilio's 21610: the person texted STOP to Twilio. Opt the number out here too, on every channel.</summary>
+    public Task OptOutRecipientAsync(long deliveryId) => ExecuteAsync(
+        """
+        INSERT INTO opt_outs (phone_index)
+        SELECT s.phone_index FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id WHERE d.id = @deliveryId
+        ON CONFLICT DO NOTHING;
+        UPDATE subscribers SET status = 'opted_out', updated_at = now()
+        WHERE phone_index = (SELECT s.phone_index FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id WHERE d.id = @deliveryId);
+        """,
+        new { deliveryId });
+
+    public Task ExpireRemainingAsync(long alertId) => ExecuteAsync(
+        """
+        UPDATE deliveries SET state = 'expired', claimed_until = NULL, updated_at = now(), completed_at = now()
+        WHERE alert_id = @alertId AND state = 'pending'
+        """,
+        new { alertId });
+
+    /// <summary>Claimed rows never attempted: back to the queue (shutting down) or cancelled (alert cancelled).</summary>
+    public Task ReleaseAsync(long[] deliveryIds, bool cancelled) => ExecuteAsync(
+        """
+        UPDATE deliveries
+        SET state = CASE WHEN @cancelled THEN 'cancelled' ELSE 'pending' END, claimed_until = NULL, updated_at = now(),
+            completed_at = CASE WHEN @cancelled THEN now() END
+        WHERE id = ANY(@deliveryIds) AND state = 'sending' AND twilio_sid IS NULL
+        """,
+        new { deliveryIds, cancelled });
+
+    // Outcomes are written even while shutting down: a SID Twilio gave us must never be lost.
+    private async Task ExecuteAsync(string sql, object parameters)
+    {
+        await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
+        await connection.ExecuteAsync(sql, parameters);
+    }
+}
