@@ -19,6 +19,16 @@ public static class DeliveryState
     public static readonly string[] All =
         [Pending, Sending, Accepted, Sent, Delivered, Undelivered, Failed, Skipped, Expired, Cancelled];
 
+    /// <summary>The same order as delivery_state_rank in SQL, which has the last word.</summary>
+    public static int Rank(string state) => state switch
+    {
+        Pending => 0,
+        Sending => 1,
+        Accepted => 2,
+        Sent => 3,
+        _ => 4,
+    };
+
     /// <summary>Twilio's MessageStatus values mapped onto ours; null for a status we do not know.</summary>
     public static string? FromTwilio(string? status) => status?.ToLowerInvariant() switch
     {

@@ -1,7 +1,5 @@
 using AlertNet.Infrastructure.Twilio;
-using Dapper;
 using Mediator;
-using Npgsql;
 
 namespace AlertNet.Delivery;
 
@@ -10,25 +8,12 @@ namespace AlertNet.Delivery;
 /// moves a delivery forward.</summary>
 public sealed record ReceiveStatusCallback(long DeliveryId, string MessageSid, string State, int? ErrorCode) : Mediator.ICommand<bool>;
 
-public sealed class ReceiveStatusCallbackHandler(NpgsqlDataSource db) : ICommandHandler<ReceiveStatusCallback, bool>
+public sealed class ReceiveStatusCallbackHandler(StatusCallbackWriter writer) : ICommandHandler<ReceiveStatusCallback, bool>
 {
     public async ValueTask<bool> Handle(ReceiveStatusCallback callback, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var moved = await connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE deliveries
-            SET state = @State,
-                twilio_sid = coalesce(twilio_sid, @MessageSid),
-                error_code = coalesce(@ErrorCode, error_code),
-                accepted_at = coalesce(accepted_at, now()),
-                completed_at = CASE WHEN delivery_state_rank(@State) = 4 THEN now() ELSE completed_at END,
-                claimed_until = NULL,
-                updated_at = now()
-            WHERE id = @DeliveryId AND delivery_state_rank(state) < delivery_state_rank(@State)
-            """,
-            callback, cancellationToken: cancellationToken));
-        return moved == 1;
+        await writer.WriteAsync(callback, cancellationToken);
+        return true;
     }
 }
 

@@ -38,6 +38,8 @@ public static class AlertNetHost
         services.AddSingleton<SenderThrottle>();
         services.AddSingleton<DeliveryStore>();
         services.AddSingleton<DeliverySender>();
+        services.AddSingleton<StatusCallbackWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<StatusCallbackWriter>());
         if (options.RunsWorker)
         {
             services.AddHostedService<DeliverySweeper>();

@@ -1,0 +1,117 @@
+using System.Threading.Channels;
+using Dapper;
+using Npgsql;
+
+namespace AlertNet.Delivery;
+
+/// <summary>Writes status callbacks to the database in groups: a large alert brings three callbacks per
+/// message, and one UPDATE (and one commit) for each would make the database the bottleneck. Each
+/// request still waits for its own row to be committed before Twilio gets its 200, so nothing
+/// acknowledged is ever lost.</summary>
+public sealed class StatusCallbackWriter(NpgsqlDataSource db, ILogger<StatusCallbackWriter> logger) : BackgroundService
+{
+    private const int MaxGroup = 1000;
+
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(50_000)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    public async Task WriteAsync(ReceiveStatusCallback callback, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(callback, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        await pending.Written.Task.WaitAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                await WriteWhatIsQueuedAsync();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: the web server has stopped taking requests; write what they left.
+            await WriteWhatIsQueuedAsync();
+        }
+    }
+
+    private async Task WriteWhatIsQueuedAsync()
+    {
+        var group = new List<Pending>(MaxGroup);
+        while (_queue.Reader.TryPeek(out _))
+        {
+            while (group.Count < MaxGroup && _queue.Reader.TryRead(out var item))
+            {
+                group.Add(item);
+            }
+
+            try
+            {
+                await WriteGroupAsync(group);
+                group.ForEach(p => p.Written.TrySetResult());
+            }
+            catch (Exception error)
+            {
+                // The requests fail with 500 and Twilio retries them later.
+                logger.LogError("Writing {Count} status callbacks failed: {Error}", group.Count, error.GetType().Name);
+                group.ForEach(p => p.Written.TrySetException(error));
+            }
+
+            group.Clear();
+        }
+    }
+
+    private async Task WriteGroupAsync(List<Pending> group)
+    {
+        // Several callbacks for one delivery may share a group (sent and delivered close together): keep
+        // the furthest state, as the forward-only rule would have.
+        var latest = group.Select(p => p.Callback)
+            .GroupBy(c => c.DeliveryId)
+            .Select(g => g.MaxBy(c => DeliveryState.Rank(c.State))! with { ErrorCode = g.Max(c => c.ErrorCode) })
+            .ToList();
+        await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
+        await connection.ExecuteAsync(
+            """
+            UPDATE deliveries d
+            SET state = c.state,
+                twilio_sid = coalesce(d.twilio_sid, c.sid),
+                error_code = coalesce(c.error_code, d.error_code),
+                accepted_at = coalesce(d.accepted_at, now()),
+                completed_at = CASE WHEN delivery_state_rank(c.state) = 4 THEN now() ELSE d.completed_at END,
+                claimed_until = NULL,
+                updated_at = now()
+            FROM unnest(@ids, @states, @sids, @errors) AS c (id, state, sid, error_code)
+            WHERE d.id = c.id AND delivery_state_rank(d.state) < delivery_state_rank(c.state)
+            """,
+            new
+            {
+                ids = latest.Select(c => c.DeliveryId).ToArray(),
+                states = latest.Select(c => c.State).ToArray(),
+                sids = latest.Select(c => c.MessageSid).ToArray(),
+                errors = latest.Select(c => c.ErrorCode).ToArray(),
+            });
+
+        // 21610 in a callback: the person had texted STOP to Twilio. Opt them out here too.
+        var optedOut = latest.Where(c => c.ErrorCode == TwilioErrors.OptedOut).Select(c => c.DeliveryId).ToArray();
+        if (optedOut.Length > 0)
+        {
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO opt_outs (phone_index)
+                SELECT s.phone_index FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id WHERE d.id = ANY(@optedOut)
+                ON CONFLICT DO NOTHING;
+                UPDATE subscribers SET status = 'opted_out', updated_at = now()
+                WHERE phone_index IN (SELECT s.phone_index FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id WHERE d.id = ANY(@optedOut));
+                """,
+                new { optedOut });
+        }
+    }
+
+    private sealed record Pending(ReceiveStatusCallback Callback, TaskCompletionSource Written);
+}
