@@ -15,6 +15,10 @@ public sealed class DeliveryOptions
     [Range(1, 256)]
     public int ParallelBatchJobs { get; set; } = 8;
 
+    /// <summary>How long a batch job sends before it yields its worker to other alerts in its lane.</summary>
+    [Range(1, 600)]
+    public int JobSliceSeconds { get; set; } = 2;
+
     /// <summary>Twilio requests in flight per batch job.</summary>
     [Range(1, 256)]
     public int ConcurrentRequests { get; set; } = 16;

@@ -10,7 +10,7 @@ namespace AlertNet.Delivery;
 /// job per recipient), then queues a few batch-send jobs that share the rows between them.
 /// Safe to run twice: the fan-out happens once, and extra send jobs find nothing to claim.</summary>
 public sealed class DispatchAlertJob(NpgsqlDataSource db, IBackgroundJobClient jobs, IOptions<DeliveryOptions> options,
-    ILogger<DispatchAlertJob> logger)
+    IServiceProvider services, ILogger<DispatchAlertJob> logger)
 {
     [AutomaticRetry(Attempts = 5)]
     public async Task RunAsync(long alertId, CancellationToken cancellationToken)
@@ -71,14 +71,20 @@ public sealed class DispatchAlertJob(NpgsqlDataSource db, IBackgroundJobClient j
         }
 
         await transaction.CommitAsync(cancellationToken);
-        EnqueueSenders(jobs, alertId, AlertLane(found.Type), await PendingCountAsync(connection, alertId, cancellationToken), options.Value);
+        var pending = await PendingCountAsync(connection, alertId, cancellationToken);
+
+        // The other senders wait for a worker to poll the queue; this job becomes the first sender
+        // itself, so the first message leaves without that wait.
+        EnqueueSenders(jobs, alertId, AlertLane(found.Type), pending, options.Value, keepOne: true);
+        await ActivatorUtilities.CreateInstance<SendDeliveriesJob>(services).RunAsync(alertId, cancellationToken);
     }
 
     /// <summary>Enough batch jobs to keep every worker busy, but never one per recipient.</summary>
-    internal static void EnqueueSenders(IBackgroundJobClient jobs, long alertId, string lane, long pending, DeliveryOptions options)
+    internal static void EnqueueSenders(IBackgroundJobClient jobs, long alertId, string lane, long pending, DeliveryOptions options,
+        bool keepOne = false)
     {
         var batches = (pending + options.BatchSize - 1) / options.BatchSize;
-        var senders = Math.Max(1, Math.Min(batches, options.ParallelBatchJobs));
+        var senders = Math.Max(1, Math.Min(batches, options.ParallelBatchJobs)) - (keepOne ? 1 : 0);
         for (var i = 0; i < senders; i++)
         {
             jobs.Enqueue<SendDeliveriesJob>(lane, job => job.RunAsync(alertId, CancellationToken.None));

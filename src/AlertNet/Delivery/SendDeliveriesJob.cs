@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using AlertNet.Hosting;
 using Dapper;
 using Hangfire;
@@ -24,8 +25,17 @@ public sealed class SendDeliveriesJob(
     public async Task RunAsync(long alertId, CancellationToken cancellationToken)
     {
         var alert = await LoadAsync(alertId, cancellationToken);
+        var started = Stopwatch.GetTimestamp();
         while (alert is { State: "sending" } && !cancellationToken.IsCancellationRequested)
         {
+            if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(deliveryOptions.Value.JobSliceSeconds))
+            {
+                // Take turns: back of the queue, so the next alert in this lane finds a worker within a
+                // slice instead of after this whole alert.
+                jobs.Enqueue<SendDeliveriesJob>(alert.Lane, job => job.RunAsync(alertId, CancellationToken.None));
+                return;
+            }
+
             if (alert.ExpiresAt is { } expiry && expiry <= DateTime.UtcNow)
             {
                 await store.ExpireRemainingAsync(alertId);

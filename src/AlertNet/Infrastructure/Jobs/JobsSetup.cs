@@ -32,9 +32,10 @@ public static class JobsSetup
             {
                 server.ServerName = $"{Environment.MachineName}:urgent";
                 server.Queues = [Lanes.Urgent];
+                // One alert's batch jobs (Delivery:ParallelBatchJobs) must leave workers free for the next alert.
+                server.WorkerCount = 12;
                 // Retries and follow-ups are scheduled jobs: check for due ones every second, not every 15 s.
                 server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
-                server.WorkerCount = 4;
             });
             services.AddHangfireServer(server =>
             {
