@@ -33,7 +33,7 @@ public static class AlertNetHost
         services.AddAlertNetPrivacy();
         services.AddAlertNetAuth();
         services.AddAlertNetJobs(configuration, options);
-        services.AddSingleton<Replies>();
+        services.AddAlertNetSubscribers();
         services.AddSingleton<SenderThrottle>();
         if (options.RunsWorker)
         {
@@ -57,6 +57,7 @@ public static class AlertNetHost
         }
 
         app.MapReceiveInboundMessage();
+        app.MapGroups();
         app.MapReceiveStatusCallback();
         app.MapTriggerAlert();
         app.MapGetAlert();
