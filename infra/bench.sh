@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The bench command: AlertNet's broadcast-engine figures on this machine, against the targets of issue 4.
-# Usage: bash infra/bench.sh [--quick] [--out FILE]
-#   (default) full scale, about 15-25 minutes on 2 cores; writes docs/benchmarks.md
+# Usage: bash infra/bench.sh [--quick] [--phases abcdef] [--out FILE]
+#   (default) full scale; on 2 cores 30 to 90 minutes (the 1M phase alone sends a million messages);
+#             writes docs/benchmarks.md
 #   --quick   everything at 1/10 scale, a smoke check of a few minutes; writes .local/bench/benchmarks-quick.md
+#   --phases  only these phases (after the common set-up), e.g. --phases d; writes .local/bench/benchmarks-partial.md
 # Starts the private PostgreSQL cluster (infra/postgres.sh), builds Release, runs tests/AlertNet.Benchmarks,
 # which creates (and drops) its own database, starts the Twilio emulator as a child process, talks only to
 # 127.0.0.1, and stops by itself (each phase has a timeout; the whole run is capped below as well).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-cap=80m
-for arg in "$@"; do [[ $arg == --quick ]] && cap=20m; done
+cap=120m
+for arg in "$@"; do [[ $arg == --quick ]] && cap=25m; done
 
 bash infra/postgres.sh start
 export ALERTNET_BENCH_PG="${ALERTNET_BENCH_PG:-$(bash infra/postgres.sh url)}"

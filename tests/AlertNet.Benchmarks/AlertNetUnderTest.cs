@@ -16,14 +16,18 @@ namespace AlertNet.Benchmarks;
 /// Twilio credentials the emulator accepts, fresh random keys, and the run's own database.</summary>
 internal sealed record AlertNetConfig(string ConnectionString, string EncryptionKey, string BlindIndexKey, FakeTwilioAccount Twilio, string EmulatorUrl)
 {
-    public Dictionary<string, string?> Settings(int port) => new()
+    /// <summary>The settings of one AlertNet listening on <paramref name="port"/>. A worker-only process gets the
+    /// web process's address as its public URL: that is where Twilio's callbacks must go.</summary>
+    public Dictionary<string, string?> Settings(int port, string role = "all", string? publicBaseUrl = null) => new()
     {
         ["ConnectionStrings:AlertNet"] = ConnectionString,
         ["urls"] = $"http://127.0.0.1:{port}",
         // Where the emulator posts status callbacks and what signatures are checked against.
-        ["AlertNet:PublicBaseUrl"] = $"http://127.0.0.1:{port}",
-        ["AlertNet:Role"] = "all",
+        ["AlertNet:PublicBaseUrl"] = publicBaseUrl ?? $"http://127.0.0.1:{port}",
+        ["AlertNet:Role"] = role,
         ["AlertNet:Mode"] = "live",
+        // Live mode wants a contact for HELP replies, as carriers require.
+        ["AlertNet:ContactInfo"] = "benchmark@example.invalid",
         ["AlertNet:EncryptionKey"] = EncryptionKey,
         ["AlertNet:BlindIndexKey"] = BlindIndexKey,
         ["Twilio:AccountSid"] = Twilio.AccountSid,
@@ -113,7 +117,10 @@ internal sealed class AlertNetProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static async Task<AlertNetProcess> StartAsync(AlertNetConfig config, string repoRoot, CancellationToken cancellationToken)
+    /// <summary>Starts AlertNet with the run's settings, <paramref name="role"/> and any <paramref name="overrides"/>,
+    /// and waits until its /healthz answers.</summary>
+    public static async Task<AlertNetProcess> StartAsync(AlertNetConfig config, string repoRoot, CancellationToken cancellationToken,
+        string role = "all", string? publicBaseUrl = null, IDictionary<string, string?>? overrides = null)
     {
         var dll = Path.Combine(repoRoot, "src", "AlertNet", "bin", "Release", "net10.0", "AlertNet.dll");
         if (!File.Exists(dll))
@@ -123,12 +130,18 @@ internal sealed class AlertNetProcess : IAsyncDisposable
 
         var port = ChildProcesses.FreeLoopbackPort();
         var start = new ProcessStartInfo(ChildProcesses.DotnetHost(), [dll]) { WorkingDirectory = Path.GetDirectoryName(dll)! };
-        foreach (var (key, value) in config.Settings(port))
+        var settings = config.Settings(port, role, publicBaseUrl);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        var alertNet = new AlertNetProcess(ChildProcesses.Start(start, "[alertnet]"), $"http://127.0.0.1:{port}");
+        var alertNet = new AlertNetProcess(ChildProcesses.Start(start, $"[alertnet {role}]", $"AlertNet process ({role})"), $"http://127.0.0.1:{port}");
         using var http = new HttpClient { BaseAddress = new Uri(alertNet.BaseUrl), Timeout = TimeSpan.FromSeconds(5) };
         using var ready = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ready.CancelAfter(TimeSpan.FromSeconds(60));

@@ -104,9 +104,11 @@ internal static class Bench
         bench.Report.Note(title[..1], $"load average before the phase: {load}");
         using var phaseTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         phaseTimeout.CancelAfter(timeout);
+        var cpu = CpuMeter.Take();
         try
         {
             await phase(bench, phaseTimeout.Token);
+            bench.Report.Note(title[..1], CpuMeter.Describe(cpu, CpuMeter.Take()));
         }
         catch (OperationCanceledException) when (phaseTimeout.IsCancellationRequested)
         {

@@ -37,6 +37,10 @@ internal sealed class BenchContext
 
     public NpgsqlDataSource Db => Database.Db;
 
+    /// <summary>The phases from e on run AlertNet as separate processes, with settings of their own; only one
+    /// AlertNet may serve the database's Hangfire queues at a time, or the in-process one would take half the jobs.</summary>
+    public Task StopInProcessAlertNetAsync() => AlertNet.StopAsync();
+
     /// <summary>Filled by phase b, compared against by phase f.</summary>
     public AlertProgress.Dispatch? Urgent100k { get; set; }
 }

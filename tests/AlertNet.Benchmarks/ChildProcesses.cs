@@ -18,7 +18,7 @@ internal static class ChildProcesses
 
     /// <summary>Starts a child with its output forwarded line by line behind a prefix. Stdin stays open
     /// (redirected) so that a child watching it notices when we are gone.</summary>
-    public static Process Start(ProcessStartInfo start, string prefix)
+    public static Process Start(ProcessStartInfo start, string prefix, string role)
     {
         start.RedirectStandardInput = true;
         start.RedirectStandardOutput = true;
@@ -34,6 +34,7 @@ internal static class ChildProcesses
             Running.Add(process);
         }
 
+        CpuMeter.Track(process.Id, role);
         return process;
     }
 
@@ -42,6 +43,7 @@ internal static class ChildProcesses
     {
         try
         {
+            CpuMeter.Forget(process.Id);
             process.StandardInput.Close();
             if (!process.HasExited)
             {

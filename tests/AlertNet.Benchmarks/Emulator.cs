@@ -38,6 +38,10 @@ internal static class Emulator
             return 2;
         }
 
+        var concurrencyIndex = Array.IndexOf(args, "--callback-concurrency");
+        var callbackConcurrency = concurrencyIndex >= 0 && concurrencyIndex + 1 < args.Length
+            ? int.Parse(args[concurrencyIndex + 1], CultureInfo.InvariantCulture)
+            : 16;
         var accountSid = Environment.GetEnvironmentVariable(AccountSidVariable);
         var authToken = Environment.GetEnvironmentVariable(AuthTokenVariable);
         if (string.IsNullOrEmpty(accountSid) || string.IsNullOrEmpty(authToken))
@@ -60,6 +64,7 @@ internal static class Emulator
             // block the API whenever AlertNet ingests callbacks slower than it sends, and the dispatch figure
             // would measure the callback path instead.
             simulator.CallbackQueueCapacity = 4_000_000;
+            simulator.MaxConcurrentCallbacks = callbackConcurrency;
         });
         builder.Services.AddSingleton<ArrivalMarks>();
 

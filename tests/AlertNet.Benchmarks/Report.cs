@@ -109,7 +109,8 @@ internal sealed class Report(BenchScale scale, MachineInfo machine)
         `Twilio:ApiBaseUrl` pointing at the emulator, its own fresh database (created for the run, dropped at the
         end). The emulator is the benchmark executable started again as `emulator --port N`: AlertNet's drill
         CarrierSimulator on Kestrel, which answers the Twilio SDK and posts two signed status callbacks per message
-        (sent, delivered) back to AlertNet's public URL. Subscribers are made-up numbers in +1 202 5xx xxxx, loaded with
+        (sent, delivered) back to AlertNet's public URL, up to 64 at a time (the drill default is 16; Twilio sends
+        them as messages progress, so the callback storm overlaps the sending, as here). Subscribers are made-up numbers in +1 202 5xx xxxx, loaded with
         binary COPY (AES-GCM ciphertext, HMAC blind index, a third in Spanish) and made members of the default group.
 
         - **a. Fan-out.** An alerts row is inserted and AlertNet's own `DispatchAlertJob.RunAsync` is called directly
@@ -134,9 +135,11 @@ internal sealed class Report(BenchScale scale, MachineInfo machine)
           post a signed (`TwilioSignature.Compute`) `sent` and then `delivered` callback for each delivery to
           `/webhooks/twilio/status?deliveryId=…`. Every callback moves a row forward, as in a real storm. The clients
           run in the benchmark process, so they share the CPU with AlertNet.
-        - **e. Throttle.** Not measured yet (see the table).
-        - **f. 1M recipients.** 900k more subscribers join the default group; the in-process AlertNet stops and
-          AlertNet runs as its own process (`dotnet src/AlertNet/bin/Release/net10.0/AlertNet.dll`, same settings), so
+        - **e. Throttle.** The in-process AlertNet stops; two AlertNet processes (web+worker, and worker only) start
+          with `Delivery:SegmentsPerSecond=200`, well below the unthrottled rate, and a know-your-rights alert with a
+          one-segment body goes to 8,000 subscribers (40 s of sending). The emulator's request count is sampled every
+          100 ms; the rate is taken over the steady part (3 s after the first request to 1 s before the last).
+        - **f. 1M recipients.** 900k more subscribers join the default group; AlertNet runs as its own process (`dotnet src/AlertNet/bin/Release/net10.0/AlertNet.dll`, same settings), so
           that its peak RSS (VmHWM in /proc/PID/status) is AlertNet's alone and not the benchmark's. An urgent alert
           goes to all 1M; the time is trigger → done as in b, compared with b's urgent 100k time.
 

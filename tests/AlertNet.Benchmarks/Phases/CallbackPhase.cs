@@ -32,7 +32,9 @@ internal static class CallbackPhase
             }
 
             await bench.Database.VacuumAnalyzeAsync(["deliveries"], cancellationToken);
+            var cpu = CpuMeter.Take();
             var (elapsed, refused) = await PostCallbacksAsync(bench, deliveries, cancellationToken);
+            bench.Report.Note(Phase, $"while posting: {CpuMeter.Describe(cpu, CpuMeter.Take())}");
             var callbacks = 2L * deliveries.Count;
             var rate = callbacks / elapsed.TotalSeconds;
             var counts = await AlertProgress.CountsAsync(bench.Db, alertId, cancellationToken);

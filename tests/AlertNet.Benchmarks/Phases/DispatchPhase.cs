@@ -23,12 +23,14 @@ internal static class DispatchPhase
         foreach (var (type, lane) in new[] { (AlertType.Urgent, "urgent lane"), (AlertType.KnowYourRights, "bulk lane") })
         {
             await bench.Emulator.ResetAsync(cancellationToken);
+            var cpu = CpuMeter.Take();
             var triggered = Stopwatch.GetTimestamp();
             var alertId = await bench.Api.TriggerAsync(type, "default", "Know your rights: you may remain silent. Reply HELP for help.",
                 cancellationToken);
             var dispatch = await AlertProgress.WaitUntilDoneAsync(bench.Db, alertId, triggered,
                 async elapsed => Console.WriteLine($"    {Format.Seconds(elapsed)}: {Format.Count((await bench.Emulator.StatsAsync(cancellationToken)).CreateRequests)} sent"),
                 cancellationToken);
+            bench.Report.Note(Phase, $"{lane}, trigger to done: {CpuMeter.Describe(cpu, CpuMeter.Take())}");
             if (type == AlertType.Urgent)
             {
                 bench.Urgent100k = dispatch;
@@ -42,7 +44,7 @@ internal static class DispatchPhase
             bench.Report.Add(new Figure(Phase, $"dispatch, {Format.Count(dispatch.Recipients)} recipients, {lane}", Format.Rate(rate, "msg/s") +
                 $" ({Format.Seconds(dispatch.DoneAfter)})", "≥ 5,000 msg/s", rate >= 5000, DispatchLimit(type)));
             bench.Report.Add(new Figure(Phase, $"dispatch ÷ raw SDK loop, {lane}", Format.Ratio(rate / raw), "≥ 0.25×", rate / raw >= 0.25,
-                DispatchLimit(type)));
+                $"as for the {lane} msg/s above: the raw loop makes the same HTTP calls without any database work."));
 
             var drained = await bench.Emulator.WaitForCallbacksAsync(bench.Scale.PhaseTimeout, cancellationToken);
             var counts = await AlertProgress.CountsAsync(bench.Db, alertId, cancellationToken);
@@ -66,9 +68,11 @@ internal static class DispatchPhase
         await SendAsync(twilio, bench, 2_000, cancellationToken);
         await bench.Emulator.ResetAsync(cancellationToken);
         var count = bench.Scale.Recipients;
+        var cpu = CpuMeter.Take();
         var started = Stopwatch.GetTimestamp();
         await SendAsync(twilio, bench, count, cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started);
+        bench.Report.Note(Phase, $"raw SDK loop: {CpuMeter.Describe(cpu, CpuMeter.Take())}");
         var stats = await bench.Emulator.StatsAsync(cancellationToken);
         bench.Report.Note(Phase, $"raw SDK loop: {Format.Count(count)} messages in {Format.Seconds(elapsed)}; emulator counted {Format.Count(stats.CreateRequests)}");
         await bench.Emulator.ResetAsync(cancellationToken);

@@ -18,24 +18,47 @@ internal static class MillionPhase
         bench.Report.Note(Phase, $"setup: {Format.Count(more)} more subscribers loaded (COPY, memberships, VACUUM ANALYZE) in {Format.Seconds(loaded)}");
         await bench.Database.VacuumAnalyzeAsync(["deliveries", "alerts"], cancellationToken);
 
-        // Only one AlertNet may serve the database's Hangfire queues, or the in-process one would take half the jobs.
-        await bench.AlertNet.StopAsync();
+        await bench.StopInProcessAlertNetAsync();
         await bench.Emulator.ResetAsync(cancellationToken);
         await using var alertNet = await AlertNetProcess.StartAsync(bench.Config, bench.RepoRoot, cancellationToken);
         using var api = new AlertNetApi(alertNet.BaseUrl, bench.OrganizerToken);
         var (startupPeak, _) = ChildProcesses.Memory(alertNet.ProcessId);
         bench.Report.Note(Phase, $"AlertNet process {alertNet.ProcessId} started; peak RSS after start-up {Format.MiB(startupPeak)}");
 
+        var cpu = CpuMeter.Take();
         var triggered = Stopwatch.GetTimestamp();
         var alertId = await api.TriggerAsync(AlertType.Urgent, "default", "Agents seen at 5th and Main. Know your rights: you may remain silent.",
             cancellationToken);
-        var dispatch = await AlertProgress.WaitUntilDoneAsync(bench.Db, alertId, triggered, async elapsed =>
+        AlertProgress.Dispatch dispatch;
+        // A deadline of its own, before the phase's timeout, so that a send too slow to finish still yields its
+        // figures (how far it got, the peak so far) instead of nothing.
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            var stats = await bench.Emulator.StatsAsync(cancellationToken);
-            var (_, rss) = ChildProcesses.Memory(alertNet.ProcessId);
-            Console.WriteLine($"    {Format.Seconds(elapsed)}: {Format.Count(stats.CreateRequests)} sent, AlertNet RSS {Format.MiB(rss)}");
-        }, cancellationToken);
+            deadline.CancelAfter(bench.Scale.MillionDispatchDeadline);
+            try
+            {
+                dispatch = await AlertProgress.WaitUntilDoneAsync(bench.Db, alertId, triggered, async elapsed =>
+                {
+                    var stats = await bench.Emulator.StatsAsync(deadline.Token);
+                    var (_, rss) = ChildProcesses.Memory(alertNet.ProcessId);
+                    Console.WriteLine($"    {Format.Seconds(elapsed)}: {Format.Count(stats.CreateRequests)} sent, AlertNet RSS {Format.MiB(rss)}");
+                }, deadline.Token);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                var sent = (await bench.Emulator.StatsAsync(cancellationToken)).CreateRequests;
+                var (peakSoFar, _) = ChildProcesses.Memory(alertNet.ProcessId);
+                bench.Report.Add(new Figure(Phase, $"dispatch, {Format.Count(bench.Scale.Million)} recipients, urgent lane, total time",
+                    $"not finished: {Format.Count(sent)} sent in {Format.Seconds(bench.Scale.MillionDispatchDeadline)}", "≤ 11× the 100k time", false,
+                    "the send rate of b is the limit: see there."));
+                bench.Report.Add(new Figure(Phase, "peak RSS of the AlertNet process (VmHWM), so far", Format.MiB(peakSoFar), "≤ 500 MiB",
+                    peakSoFar <= RssTarget));
+                return;
+            }
+        }
+
         var (peak, rssAtDone) = ChildProcesses.Memory(alertNet.ProcessId);
+        bench.Report.Note(Phase, $"trigger to done: {CpuMeter.Describe(cpu, CpuMeter.Take())}");
         var stats = await bench.Emulator.StatsAsync(cancellationToken);
         bench.Report.Note(Phase, $"trigger → fanned out {Format.Seconds(dispatch.FannedOutAfter)}, → done {Format.Seconds(dispatch.DoneAfter)} " +
             $"({Format.Rate(dispatch.MessagesPerSecond, "msg/s")}); emulator got {Format.Count(stats.CreateRequests)} create requests for " +
@@ -59,7 +82,7 @@ internal static class MillionPhase
         }
 
         // The callback storm goes on after the last send; wait for it (bounded) so the peak includes it.
-        var drained = await bench.Emulator.WaitForCallbacksAsync(bench.Scale.PhaseTimeout / 2, cancellationToken);
+        var drained = await bench.Emulator.WaitForCallbacksAsync(bench.Scale.PhaseTimeout / 3, cancellationToken);
         var (peakAfterCallbacks, _) = ChildProcesses.Memory(alertNet.ProcessId);
         bench.Report.Note(Phase, "status callbacks " + (drained is { } d ? $"all in {Format.Seconds(d)} after done" : "NOT all in within the wait") +
             $"; peak RSS including them {Format.MiB(peakAfterCallbacks)}");

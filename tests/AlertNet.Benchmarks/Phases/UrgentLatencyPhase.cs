@@ -37,6 +37,7 @@ internal static class UrgentLatencyPhase
         var lost = 0;
         long? bulkId = null;
         var bulkCampaigns = 0;
+        var cpu = CpuMeter.Take();
         var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < bench.Scale.UrgentTriggers; i++)
         {
@@ -67,6 +68,7 @@ internal static class UrgentLatencyPhase
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
+        bench.Report.Note(Phase, $"{series}: {CpuMeter.Describe(cpu, CpuMeter.Take())}");
         var sorted = latencies.Order().ToList();
         // A lost sample is slower than any that arrived: count it at the top end.
         sorted.AddRange(Enumerable.Repeat(double.PositiveInfinity, lost));
