@@ -18,7 +18,6 @@ public static class AlertNetHost
         var services = builder.Services;
         var configuration = builder.Configuration;
         services.AddOptions<AlertNetOptions>().BindConfiguration(AlertNetOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var options = configuration.GetSection(AlertNetOptions.Section).Get<AlertNetOptions>() ?? new AlertNetOptions();
         if (!options.RunsWeb && string.IsNullOrEmpty(configuration["urls"]))
         {
@@ -33,17 +32,8 @@ public static class AlertNetHost
         services.AddAlertNetPrivacy();
         services.AddAlertNetAuth();
         services.AddAlertNetJobs(configuration, options);
-        services.AddSingleton<Replies>();
-        services.AddOptions<WhatsAppOptions>().BindConfiguration(WhatsAppOptions.Section);
-        services.AddSingleton<SenderThrottle>();
-        services.AddSingleton<DeliveryStore>();
-        services.AddSingleton<DeliverySender>();
-        services.AddSingleton<StatusCallbackWriter>();
-        services.AddHostedService(sp => sp.GetRequiredService<StatusCallbackWriter>());
-        if (options.RunsWorker)
-        {
-            services.AddHostedService<DeliverySweeper>();
-        }
+        services.AddAlertNetSubscribers();
+        services.AddAlertNetDelivery(options);
         services.AddProblemDetails();
         return builder;
     }
@@ -62,6 +52,7 @@ public static class AlertNetHost
         }
 
         app.MapReceiveInboundMessage();
+        app.MapGroups();
         app.MapReceiveStatusCallback();
         app.MapTriggerAlert();
         app.MapGetAlert();

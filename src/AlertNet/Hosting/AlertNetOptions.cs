@@ -27,6 +27,13 @@ public sealed class AlertNetOptions
     [Required]
     public string ProgramName { get; set; } = "AlertNet";
 
+    /// <summary>The organization named in HELP replies; the program name when unset.</summary>
+    public string? OrganizationName { get; set; }
+
+    /// <summary>How to reach the organization (phone, e-mail or web address), given in HELP replies as
+    /// carriers require. Needed in live mode.</summary>
+    public string? ContactInfo { get; set; }
+
     [Required]
     public string DefaultLanguage { get; set; } = "en";
 

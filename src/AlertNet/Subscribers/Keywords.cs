@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
 
@@ -11,72 +12,84 @@ public enum KeywordKind
     OptIn,
     Help,
     Language,
+    Rights,
+
+    /// <summary>A sighting report for the hotline (REPORT text); until the inbox exists it gets the ordinary hint.</summary>
+    Report,
+
+    /// <summary>An organizer's SMS command (ALERT group text); until registered phones exist it gets the ordinary hint.</summary>
+    Alert,
+
+    /// <summary>An opt-out word followed by more words: STOP EASTSIDE leaves one group. When the rest names
+    /// no group ("stop by the church at 5") it is ordinary text.</summary>
+    LeaveGroup,
 }
 
-/// <summary>What a subscriber's text asks for, and the language the keyword was written in.</summary>
-public sealed record KeywordMatch(KeywordKind Kind, string? Language, string Keyword, string Argument);
+/// <summary>What a subscriber's text asks for, and the language the keyword was written in (for a word
+/// several languages share, the first that lists it). Keyword and Argument are normalized.</summary>
+public sealed record KeywordMatch(KeywordKind Kind, string? Language, string Keyword, string Argument)
+{
+    /// <summary>The whole normalized message.</summary>
+    public string Text => Argument.Length == 0 ? Keyword : Keyword.Length == 0 ? Argument : Keyword + " " + Argument;
+}
 
-/// <summary>Reads subscriber keywords case-, accent-, whitespace- and punctuation-insensitively.
-/// Opt-out words must be the whole message, as carriers match them.</summary>
+/// <summary>Reads subscriber keywords case-, accent-, whitespace- and punctuation-insensitively. The words
+/// are data: the "keywords" object of each language file under Subscribers/Replies/.</summary>
 public static class Keywords
 {
-    private static readonly Dictionary<string, (KeywordKind Kind, string? Language)> Words = new(StringComparer.Ordinal)
-    {
-        ["JOIN"] = (KeywordKind.Join, "en"),
-        ["UNETE"] = (KeywordKind.Join, "es"),
-        ["UNIRSE"] = (KeywordKind.Join, "es"),
-        // Twilio's default opt-out list, then the Spanish words carriers do not know.
-        ["STOP"] = (KeywordKind.OptOut, "en"),
-        ["STOPALL"] = (KeywordKind.OptOut, "en"),
-        ["UNSUBSCRIBE"] = (KeywordKind.OptOut, "en"),
-        ["CANCEL"] = (KeywordKind.OptOut, "en"),
-        ["END"] = (KeywordKind.OptOut, "en"),
-        ["QUIT"] = (KeywordKind.OptOut, "en"),
-        ["REVOKE"] = (KeywordKind.OptOut, "en"),
-        ["OPTOUT"] = (KeywordKind.OptOut, "en"),
-        ["ALTO"] = (KeywordKind.OptOut, "es"),
-        ["PARAR"] = (KeywordKind.OptOut, "es"),
-        ["BAJA"] = (KeywordKind.OptOut, "es"),
-        ["CANCELAR"] = (KeywordKind.OptOut, "es"),
-        ["START"] = (KeywordKind.OptIn, "en"),
-        ["UNSTOP"] = (KeywordKind.OptIn, "en"),
-        ["YES"] = (KeywordKind.OptIn, "en"),
-        ["INICIO"] = (KeywordKind.OptIn, "es"),
-        ["HELP"] = (KeywordKind.Help, "en"),
-        ["INFO"] = (KeywordKind.Help, "en"),
-        ["AYUDA"] = (KeywordKind.Help, "es"),
-        ["ENGLISH"] = (KeywordKind.Language, "en"),
-        ["ESPANOL"] = (KeywordKind.Language, "es"),
-    };
+    private static readonly Lazy<KeywordTable> Table = new(() => KeywordTable.Build(LanguageFiles.All.Values));
+
+    /// <summary>Every keyword phrase (normalized) with its kind and language.</summary>
+    public static IReadOnlyDictionary<string, (KeywordKind Kind, string? Language)> All => Table.Value.Phrases;
 
     public static KeywordMatch Parse(string? body, string? twilioOptOutType = null)
     {
+        var table = Table.Value;
         var words = Normalize(body).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var first = words.Length > 0 ? words[0] : "";
-        var argument = string.Join(' ', words.Skip(1));
-        var known = Words.TryGetValue(first, out var word) ? word : (KeywordKind.Unknown, null);
+        var keyword = "";
+        var used = 0;
+        (KeywordKind Kind, string? Language) known = (KeywordKind.Unknown, null);
+        // Longest phrase first, so TIENG VIET is one keyword and JOIN EASTSIDE is JOIN plus a group.
+        for (var length = Math.Min(table.LongestPhrase, words.Length); length > 0; length--)
+        {
+            var phrase = string.Join(' ', words, 0, length);
+            if (table.Phrases.TryGetValue(phrase, out known))
+            {
+                keyword = phrase;
+                used = length;
+                break;
+            }
+        }
+
+        var argument = string.Join(' ', words.Skip(used));
 
         // Twilio's Advanced Opt-Out has already decided; agree with it so both sides hold the same list.
         switch (twilioOptOutType?.Trim().ToUpperInvariant())
         {
             case "STOP":
-                return new KeywordMatch(KeywordKind.OptOut, known.Language, first, "");
+                return new KeywordMatch(KeywordKind.OptOut, known.Language, keyword, "");
             case "START":
-                return new KeywordMatch(KeywordKind.OptIn, known.Language, first, "");
+                return new KeywordMatch(KeywordKind.OptIn, known.Language, keyword, "");
             case "HELP":
-                return new KeywordMatch(KeywordKind.Help, known.Language, first, "");
+                return new KeywordMatch(KeywordKind.Help, known.Language, keyword, "");
         }
 
-        // Carriers only treat a single word as STOP/START; "stop by at 5" is not an opt-out.
-        if (known.Kind is KeywordKind.OptOut or KeywordKind.OptIn or KeywordKind.Help or KeywordKind.Language && words.Length != 1)
+        return known.Kind switch
         {
-            return new KeywordMatch(KeywordKind.Unknown, null, first, argument);
-        }
-
-        return new KeywordMatch(known.Kind, known.Language, first, argument);
+            KeywordKind.Unknown => new KeywordMatch(KeywordKind.Unknown, null, "", argument),
+            // Carriers only treat a single word as STOP; with more words it can only mean one group.
+            KeywordKind.OptOut when argument.Length > 0 => new KeywordMatch(KeywordKind.LeaveGroup, known.Language, keyword, argument),
+            KeywordKind.OptIn or KeywordKind.Help or KeywordKind.Language or KeywordKind.Rights when argument.Length > 0 =>
+                new KeywordMatch(KeywordKind.Unknown, null, "", string.Join(' ', words)),
+            _ => new KeywordMatch(known.Kind, known.Language, keyword, argument),
+        };
     }
 
-    /// <summary>Upper case, accents removed, punctuation turned into spaces: "¡Únete!" becomes "UNETE".</summary>
+    /// <summary>True when a (group) keyword would be read as one of AlertNet's own keywords.</summary>
+    public static bool IsReserved(string phrase) => Parse(phrase).Kind != KeywordKind.Unknown;
+
+    /// <summary>Upper case, accents removed, punctuation turned into single spaces: "¡Únete!" becomes "UNETE",
+    /// "Tiếng Việt" becomes "TIENG VIET", "ＳＴＯＰ" becomes "STOP". Letters of every script stay (中文, العربية).</summary>
     public static string Normalize(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
@@ -84,19 +97,69 @@ public static class Keywords
             return "";
         }
 
-        var decomposed = text.Normalize(NormalizationForm.FormD);
+        // Compatibility decomposition also folds full-width and other look-alike forms phones may send.
+        var decomposed = text.Normalize(NormalizationForm.FormKD);
         var builder = new StringBuilder(decomposed.Length);
+        var pendingSpace = false;
         foreach (var c in decomposed)
         {
-            var category = CharUnicodeInfo.GetUnicodeCategory(c);
-            if (category == UnicodeCategory.NonSpacingMark)
+            if (CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.NonSpacingMark)
             {
                 continue;
             }
 
-            builder.Append(char.IsLetterOrDigit(c) ? char.ToUpperInvariant(c) : ' ');
+            if (!char.IsLetterOrDigit(c))
+            {
+                pendingSpace = builder.Length > 0;
+                continue;
+            }
+
+            if (pendingSpace)
+            {
+                builder.Append(' ');
+                pendingSpace = false;
+            }
+
+            // Đ has no decomposition; Vietnamese writers drop its stroke when typing without accents.
+            builder.Append(c is 'đ' or 'Đ' ? 'D' : char.ToUpperInvariant(c));
         }
 
-        return builder.ToString().Normalize(NormalizationForm.FormC).Trim();
+        return builder.ToString().Normalize(NormalizationForm.FormC);
+    }
+
+    private sealed record KeywordTable(FrozenDictionary<string, (KeywordKind Kind, string? Language)> Phrases, int LongestPhrase)
+    {
+        /// <summary>English and Spanish first, then the other files alphabetically: a word several languages
+        /// share (PARAR, INFO) keeps the language of the first that lists it. A word may not mean two kinds.</summary>
+        public static KeywordTable Build(IEnumerable<LanguageFile> files)
+        {
+            var phrases = new Dictionary<string, (KeywordKind Kind, string? Language)>(StringComparer.Ordinal);
+            var ordered = files.OrderBy(f => f.Language switch { "en" => 0, "es" => 1, _ => 2 }).ThenBy(f => f.Language, StringComparer.Ordinal);
+            foreach (var file in ordered)
+            {
+                foreach (var (kind, words) in file.Keywords)
+                {
+                    foreach (var word in words)
+                    {
+                        var phrase = Normalize(word);
+                        if (phrase.Length == 0)
+                        {
+                            throw new InvalidDataException($"Subscribers/Replies/{file.Language}.json: keyword '{word}' has no letters.");
+                        }
+
+                        if (phrases.TryGetValue(phrase, out var existing) && existing.Kind != kind)
+                        {
+                            throw new InvalidDataException(
+                                $"Subscribers/Replies/{file.Language}.json: '{word}' is already a {existing.Kind} keyword ({existing.Language}).");
+                        }
+
+                        phrases.TryAdd(phrase, (kind, file.Language));
+                    }
+                }
+            }
+
+            return new KeywordTable(phrases.ToFrozenDictionary(StringComparer.Ordinal),
+                phrases.Keys.Select(p => p.Count(c => c == ' ') + 1).DefaultIfEmpty(1).Max());
+        }
     }
 }

@@ -14,9 +14,12 @@ namespace AlertNet.Subscribers;
 public sealed record ReceiveInboundMessage(string MessageSid, SubscriberAddress From, string? Body, string? OptOutType)
     : Mediator.ICommand<string?>;
 
-public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDataProtector protector, Replies replies)
-    : ICommandHandler<ReceiveInboundMessage, string?>
+public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDataProtector protector, Replies replies,
+    IOptions<AlertNetOptions> options) : ICommandHandler<ReceiveInboundMessage, string?>
 {
+    /// <summary>Text AlertNet does not understand gets a hint at most this often per number; otherwise silence.</summary>
+    public static readonly TimeSpan HintInterval = TimeSpan.FromDays(1);
+
     public async ValueTask<string?> Handle(ReceiveInboundMessage message, CancellationToken cancellationToken)
     {
         var keyword = Keywords.Parse(message.Body, message.OptOutType);
@@ -46,45 +49,100 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
             return null;
         }
 
-        var reply = await ActAsync(connection, transaction, message, keyword, phoneIndex, cancellationToken);
+        var reply = await new Conversation(connection, transaction, message, phoneIndex, protector, replies, options.Value)
+            .AnswerAsync(keyword, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return reply;
     }
 
-    private async Task<string?> ActAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ReceiveInboundMessage message,
-        KeywordMatch keyword, byte[] phoneIndex, CancellationToken cancellationToken)
+    /// <summary>One inbound text and what AlertNet answers. An opted-out number hears nothing more, except
+    /// the answer to HELP and to an explicit JOIN or START.</summary>
+    private sealed class Conversation(NpgsqlConnection connection, NpgsqlTransaction transaction, ReceiveInboundMessage message,
+        byte[] phoneIndex, PersonalDataProtector protector, Replies replies, AlertNetOptions options)
     {
-        var known = await SubscriberStore.LanguageAsync(connection, transaction, phoneIndex, cancellationToken);
-        switch (keyword.Kind)
+        private string? _known;
+
+        public async Task<string?> AnswerAsync(KeywordMatch keyword, CancellationToken cancellationToken)
         {
-            case KeywordKind.Join:
-                var language = keyword.Language ?? known ?? "en";
-                await SubscriberStore.JoinDefaultGroupAsync(connection, transaction, message.From.Channel, phoneIndex,
-                    protector.Encrypt(message.From.E164), language, cancellationToken);
-                return replies.Get("join", language);
+            _known = await SubscriberStore.LanguageAsync(connection, transaction, phoneIndex, cancellationToken);
+            switch (keyword.Kind)
+            {
+                case KeywordKind.Join:
+                    var group = await SubscriberStore.FindGroupAsync(connection, transaction,
+                        keyword.Argument.Length == 0 ? null : keyword.Argument, cancellationToken);
+                    return group is null
+                        ? replies.Get("unknownGroup", keyword.Language ?? _known)
+                        : await JoinAsync(group, keyword.Language, cancellationToken);
 
-            case KeywordKind.OptOut:
-                // One confirmation, then silence: a second STOP gets nothing.
-                var firstTime = await SubscriberStore.OptOutAsync(connection, transaction, phoneIndex, cancellationToken);
-                return firstTime ? replies.Get("optOut", known ?? keyword.Language) : null;
+                case KeywordKind.OptOut:
+                    // One confirmation, then silence: a second STOP gets nothing.
+                    var firstTime = await SubscriberStore.OptOutAsync(connection, transaction, phoneIndex, cancellationToken);
+                    return firstTime ? replies.Get("optOut", _known ?? keyword.Language) : null;
 
-            case KeywordKind.OptIn:
-                var wasSubscribed = await SubscriberStore.OptInAsync(connection, transaction, phoneIndex, cancellationToken);
-                return wasSubscribed ? replies.Get("optIn", known ?? keyword.Language) : replies.Get("help", keyword.Language);
+                case KeywordKind.LeaveGroup:
+                    if (await SubscriberStore.FindGroupAsync(connection, transaction, keyword.Argument, cancellationToken) is not { } left)
+                    {
+                        return await HintAsync(cancellationToken);
+                    }
 
-            case KeywordKind.Help:
-                return replies.Get("help", known ?? keyword.Language);
+                    if (await OptedOutAsync(cancellationToken))
+                    {
+                        return null;
+                    }
 
-            case KeywordKind.Language:
-                var changed = await SubscriberStore.SetLanguageAsync(connection, transaction, phoneIndex, keyword.Language!, cancellationToken);
-                return replies.Get(changed ? "language" : "help", keyword.Language);
+                    await SubscriberStore.LeaveGroupAsync(connection, transaction, phoneIndex, left.Id, cancellationToken);
+                    return replies.Get("leftGroup", _known ?? keyword.Language, left.Name);
 
-            default:
-                // An opted-out number hears nothing more from us, whatever it texts.
-                return await SubscriberStore.IsOptedOutAsync(connection, transaction, phoneIndex, cancellationToken)
-                    ? null
-                    : replies.Get("unknown", known);
+                case KeywordKind.OptIn:
+                    var confirmed = await SubscriberStore.ConfirmPendingAsync(connection, transaction, phoneIndex, cancellationToken);
+                    if (confirmed.Count > 0)
+                    {
+                        return replies.Get("confirmed", _known ?? keyword.Language, string.Join(", ", confirmed));
+                    }
+
+                    var wasSubscribed = await SubscriberStore.OptInAsync(connection, transaction, phoneIndex, cancellationToken);
+                    return wasSubscribed ? replies.Get("optIn", _known ?? keyword.Language) : replies.Get("help", keyword.Language);
+
+                case KeywordKind.Help:
+                    return replies.Get("help", _known ?? keyword.Language);
+
+                case KeywordKind.Language:
+                    var changed = await SubscriberStore.SetLanguageAsync(connection, transaction, phoneIndex, keyword.Language!, cancellationToken);
+                    return await OptedOutAsync(cancellationToken) ? null : replies.Get(changed ? "language" : "help", keyword.Language);
+
+                case KeywordKind.Rights:
+                    return await OptedOutAsync(cancellationToken) ? null : replies.Get("rights", _known ?? keyword.Language);
+
+                default:
+                    // A group's own keyword (EASTSIDE) joins it; REPORT and ALERT are not served yet.
+                    if (keyword.Kind == KeywordKind.Unknown && keyword.Text.Length > 0
+                        && await SubscriberStore.FindGroupAsync(connection, transaction, keyword.Text, cancellationToken) is { } named)
+                    {
+                        return await JoinAsync(named, null, cancellationToken);
+                    }
+
+                    return await HintAsync(cancellationToken);
+            }
         }
+
+        private async Task<string> JoinAsync(GroupRef group, string? keywordLanguage, CancellationToken cancellationToken)
+        {
+            var language = keywordLanguage ?? _known ?? options.DefaultLanguage;
+            var status = await SubscriberStore.JoinGroupAsync(connection, transaction, message.From.Channel, phoneIndex,
+                protector.Encrypt(message.From.E164), language, group, cancellationToken);
+            return status == SubscriberStore.Pending ? replies.Get("confirmGroup", language, group.Name)
+                : group.IsDefault ? replies.Get("join", language)
+                : replies.Get("joinGroup", language, group.Name);
+        }
+
+        private async Task<string?> HintAsync(CancellationToken cancellationToken) =>
+            !await OptedOutAsync(cancellationToken)
+            && await SubscriberStore.TryTakeHintAsync(connection, transaction, phoneIndex, HintInterval, cancellationToken)
+                ? replies.Get("unknown", _known)
+                : null;
+
+        private Task<bool> OptedOutAsync(CancellationToken cancellationToken) =>
+            SubscriberStore.IsOptedOutAsync(connection, transaction, phoneIndex, cancellationToken);
     }
 }
 

@@ -1,43 +1,39 @@
-using System.Collections.Frozen;
-using System.Text.Json;
 using AlertNet.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace AlertNet.Subscribers;
 
-/// <summary>Texts AlertNet sends back to subscribers, one JSON file per language under Replies/
-/// (embedded in the assembly), so a translator adds a language by adding a file.</summary>
-public sealed class Replies
+/// <summary>Texts AlertNet sends back to subscribers. An organization may reword any of them per language
+/// in configuration (<c>Replies:es:join</c>); otherwise they come from the language's file under
+/// Subscribers/Replies/. Placeholders: {program}, {organization}, {contact}, {group}.</summary>
+public sealed class Replies(IOptions<AlertNetOptions> options, IConfiguration configuration)
 {
+    public const string ConfigurationSection = "Replies";
     private const string FallbackLanguage = "en";
-    private readonly FrozenDictionary<string, Dictionary<string, string>> _byLanguage;
-    private readonly AlertNetOptions _options;
 
-    public Replies(IOptions<AlertNetOptions> options)
+    public IReadOnlyCollection<string> Languages => LanguageFiles.All.Keys;
+
+    /// <summary>The reply in the language, else the organization's default language, else English.</summary>
+    public string Get(string key, string? language, string? group = null)
     {
-        _options = options.Value;
-        var assembly = typeof(Replies).Assembly;
-        const string prefix = "AlertNet.Subscribers.Replies.";
-        _byLanguage = assembly.GetManifestResourceNames()
-            .Where(name => name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(".json", StringComparison.Ordinal))
-            .ToFrozenDictionary(
-                name => name[prefix.Length..^".json".Length],
-                name =>
-                {
-                    using var stream = assembly.GetManifestResourceStream(name)!;
-                    return JsonSerializer.Deserialize<Dictionary<string, string>>(stream)!;
-                });
-    }
-
-    public IReadOnlyCollection<string> Languages => _byLanguage.Keys;
-
-    public string Get(string key, string? language)
-    {
-        foreach (var candidate in new[] { language, _options.DefaultLanguage, FallbackLanguage })
+        var settings = options.Value;
+        foreach (var candidate in new[] { language, settings.DefaultLanguage, FallbackLanguage })
         {
-            if (candidate is not null && _byLanguage.TryGetValue(candidate, out var texts) && texts.TryGetValue(key, out var text))
+            if (candidate is null)
             {
-                return text.Replace("{program}", _options.ProgramName, StringComparison.Ordinal);
+                continue;
+            }
+
+            var text = configuration[$"{ConfigurationSection}:{candidate}:{key}"] is { Length: > 0 } configured
+                ? configured
+                : LanguageFiles.All.TryGetValue(candidate, out var file) && file.Replies.TryGetValue(key, out var shipped) ? shipped : null;
+            if (text is not null)
+            {
+                return text
+                    .Replace("{program}", settings.ProgramName, StringComparison.Ordinal)
+                    .Replace("{organization}", settings.OrganizationName ?? settings.ProgramName, StringComparison.Ordinal)
+                    .Replace("{contact}", settings.ContactInfo ?? "AlertNet:ContactInfo is not set", StringComparison.Ordinal)
+                    .Replace("{group}", group ?? "", StringComparison.Ordinal);
             }
         }
 

@@ -3,13 +3,13 @@ using AlertNet.Tests.Support;
 
 namespace AlertNet.Tests.Subscribers;
 
-public sealed class InboundWebhookTests : IAsyncLifetime
+public sealed class InboundWebhookTests(SubscriberAppFixture fixture) : IClassFixture<SubscriberAppFixture>, IAsyncLifetime
 {
-    private AlertNetTestApp _app = null!;
+    private AlertNetTestApp App => fixture.App;
 
-    public async Task InitializeAsync() => _app = await AlertNetTestApp.StartAsync();
+    public Task InitializeAsync() => fixture.ResetAsync();
 
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    public Task DisposeAsync() => Task.CompletedTask;
 
     [Theory]
     [InlineData("JOIN", "Msg & data rates may apply")]
@@ -23,7 +23,7 @@ public sealed class InboundWebhookTests : IAsyncLifetime
     [InlineData("🚨🚨", "we did not understand")]
     public async Task Keywords_get_the_reply_in_the_keywords_language(string body, string expected)
     {
-        var reply = await _app.TextAsync("+12025550111", body);
+        var reply = await App.TextAsync("+12025550111", body);
 
         Assert.NotNull(reply);
         Assert.Contains(expected, reply, StringComparison.Ordinal);
@@ -45,11 +45,11 @@ public sealed class InboundWebhookTests : IAsyncLifetime
     public async Task Every_opt_out_word_unsubscribes_with_one_confirmation_then_silence(string word)
     {
         const string number = "+12025550112";
-        await _app.TextAsync(number, "JOIN");
+        await App.TextAsync(number, "JOIN");
 
-        var confirmation = await _app.TextAsync(number, word);
-        var again = await _app.TextAsync(number, word);
-        var chatter = await _app.TextAsync(number, "hello?");
+        var confirmation = await App.TextAsync(number, word);
+        var again = await App.TextAsync(number, word);
+        var chatter = await App.TextAsync(number, "hello?");
 
         Assert.NotNull(confirmation);
         Assert.Null(again);
@@ -60,10 +60,10 @@ public sealed class InboundWebhookTests : IAsyncLifetime
     public async Task Start_after_stop_subscribes_again()
     {
         const string number = "+12025550113";
-        await _app.TextAsync(number, "JOIN");
-        await _app.TextAsync(number, "STOP");
+        await App.TextAsync(number, "JOIN");
+        await App.TextAsync(number, "STOP");
 
-        var reply = await _app.TextAsync(number, "START");
+        var reply = await App.TextAsync(number, "START");
 
         Assert.Contains("subscribed again", reply, StringComparison.Ordinal);
     }
@@ -85,7 +85,7 @@ public sealed class InboundWebhookTests : IAsyncLifetime
             fields["MessageSid"] = sid;
         }
 
-        var response = await _app.PostSignedAsync("/webhooks/twilio/inbound", fields);
+        var response = await App.PostSignedAsync("/webhooks/twilio/inbound", fields);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(reason, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);

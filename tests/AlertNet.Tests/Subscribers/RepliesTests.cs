@@ -1,0 +1,170 @@
+using System.Text.RegularExpressions;
+using AlertNet.Hosting;
+using AlertNet.Subscribers;
+using Microsoft.Extensions.Options;
+
+namespace AlertNet.Tests.Subscribers;
+
+public sealed partial class RepliesTests
+{
+    private const string Draft = "draft: needs review by a native speaker";
+    private static readonly string[] Placeholders = ["{program}", "{organization}", "{contact}", "{group}"];
+
+    public static TheoryData<string> Languages() => new(KeywordsTests.ShippedLanguages);
+
+    [Fact]
+    public void Exactly_the_expected_languages_ship() =>
+        Assert.Equal(KeywordsTests.ShippedLanguages.Order(), LanguageFiles.All.Keys.Order());
+
+    [Theory]
+    [MemberData(nameof(Languages))]
+    public void Every_language_file_has_every_reply_of_English_and_no_other(string language)
+    {
+        var english = LanguageFiles.All["en"].Replies;
+        var file = LanguageFiles.All[language].Replies;
+
+        Assert.Equal(english.Keys.Order(), file.Keys.Order());
+        Assert.All(file, reply => Assert.False(string.IsNullOrWhiteSpace(reply.Value), $"{language}.{reply.Key} is empty"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Languages))]
+    public void Every_reply_uses_the_same_placeholders_as_English(string language)
+    {
+        foreach (var (key, text) in LanguageFiles.All[language].Replies)
+        {
+            var english = LanguageFiles.All["en"].Replies[key];
+            Assert.Equal(PlaceholdersIn(english), PlaceholdersIn(text));
+            Assert.All(PlaceholdersIn(text), p => Assert.Contains(p, Placeholders));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Languages))]
+    public void English_and_Spanish_are_complete_and_the_others_are_marked_as_drafts(string language)
+    {
+        var expected = language is "en" or "es" ? null : Draft;
+
+        Assert.Equal(expected, LanguageFiles.All[language].Status);
+    }
+
+    /// <summary>A reply that tells people what to text must name words AlertNet understands.</summary>
+    [Theory]
+    [MemberData(nameof(Languages))]
+    public void Instructions_in_replies_name_real_keywords(string language)
+    {
+        var replies = LanguageFiles.All[language].Replies;
+        foreach (var key in new[] { "join", "joinGroup", "confirmGroup", "confirmed", "optIn", "language" })
+        {
+            Assert.Contains(KeywordKind.Help, KindsNamedIn(replies[key]));
+            Assert.Contains(KeywordKind.OptOut, KindsNamedIn(replies[key]));
+        }
+
+        Assert.Contains(KeywordKind.OptIn, KindsNamedIn(replies["confirmGroup"]));
+        Assert.Contains(KeywordKind.OptIn, KindsNamedIn(replies["optOut"]));
+        Assert.Contains(KeywordKind.Join, KindsNamedIn(replies["help"]));
+        Assert.Contains(KeywordKind.OptOut, KindsNamedIn(replies["help"]));
+        Assert.Contains(KeywordKind.Rights, KindsNamedIn(replies["help"]));
+        Assert.Contains(KeywordKind.Join, KindsNamedIn(replies["unknown"]));
+        Assert.Contains(KeywordKind.Join, KindsNamedIn(replies["unknownGroup"]));
+        Assert.Contains(KeywordKind.OptOut, KindsNamedIn(replies["leftGroup"]));
+    }
+
+    [Theory]
+    [MemberData(nameof(Languages))]
+    public void Every_reply_fits_in_one_Twilio_message(string language) =>
+        Assert.All(LanguageFiles.All[language].Replies.Values, text => Assert.True(text.Length < 600, text));
+
+    [Fact]
+    public void English_compliance_texts_are_exact()
+    {
+        var replies = RepliesWith();
+
+        Assert.Equal(
+            "Eastside Alerts: you are subscribed to rapid-response alerts. Msg frequency varies. Msg & data rates may apply. " +
+            "Reply HELP for help, STOP to cancel. Para español responde ESPANOL.", replies.Get("join", "en"));
+        Assert.Equal(
+            "Eastside Alerts: you are subscribed to Northside alerts. Msg frequency varies. Msg & data rates may apply. " +
+            "Reply HELP for help, STOP to cancel.", replies.Get("joinGroup", "en", "Northside"));
+        Assert.Equal(
+            "Eastside Alerts: reply YES to confirm you want Northside alerts. Msg frequency varies. Msg & data rates may apply. " +
+            "Reply HELP for help, STOP to cancel.", replies.Get("confirmGroup", "en", "Northside"));
+        Assert.Equal(
+            "Eastside Alerts: rapid-response alerts from Eastside Defense Committee. Contact: eastside.example/help. " +
+            "Msg & data rates may apply. Reply JOIN to subscribe, STOP to cancel, RIGHTS for your rights.", replies.Get("help", "en"));
+        Assert.Equal(
+            "Eastside Alerts: you are unsubscribed and will get no more messages. Reply START to subscribe again.", replies.Get("optOut", "en"));
+    }
+
+    [Fact]
+    public void Spanish_compliance_texts_are_exact()
+    {
+        var replies = RepliesWith();
+
+        Assert.Equal(
+            "Eastside Alerts: estás suscrito a las alertas de respuesta rápida. La frecuencia de mensajes varía. " +
+            "Pueden aplicar tarifas de mensajes y datos. Responde AYUDA para ayuda, ALTO para cancelar. For English reply ENGLISH.",
+            replies.Get("join", "es"));
+        Assert.Equal(
+            "Eastside Alerts: responde SI para confirmar que quieres las alertas de Northside. La frecuencia de mensajes varía. " +
+            "Pueden aplicar tarifas de mensajes y datos. Responde AYUDA para ayuda, ALTO para cancelar.",
+            replies.Get("confirmGroup", "es", "Northside"));
+        Assert.Equal(
+            "Eastside Alerts: alertas de respuesta rápida de Eastside Defense Committee. Contacto: eastside.example/help. " +
+            "Pueden aplicar tarifas de mensajes y datos. Responde UNETE para suscribirte, ALTO para cancelar, DERECHOS para conocer tus derechos.",
+            replies.Get("help", "es"));
+        Assert.Equal(
+            "Eastside Alerts: cancelaste tu suscripción y no recibirás más mensajes. Responde INICIO para suscribirte otra vez.",
+            replies.Get("optOut", "es"));
+    }
+
+    [Fact]
+    public void An_organization_rewords_a_reply_per_language_in_configuration()
+    {
+        var replies = RepliesWith(new Dictionary<string, string?>
+        {
+            ["Replies:es:join"] = "{program}: ya estás en la lista de {organization}. Responde ALTO para salir.",
+        });
+
+        Assert.Equal("Eastside Alerts: ya estás en la lista de Eastside Defense Committee. Responde ALTO para salir.", replies.Get("join", "es"));
+        Assert.StartsWith("Eastside Alerts: you are subscribed", replies.Get("join", "en"), StringComparison.Ordinal);
+        Assert.StartsWith("Eastside Alerts: alertas de", replies.Get("help", "es"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_language_without_a_file_falls_back_to_the_organizations_default_language()
+    {
+        var replies = RepliesWith(defaultLanguage: "es");
+
+        Assert.Equal(replies.Get("help", "es"), replies.Get("help", "de"));
+        Assert.Equal(replies.Get("help", "es"), replies.Get("help", null));
+    }
+
+    [Fact]
+    public void Without_an_organization_name_help_names_the_program()
+    {
+        var replies = new Replies(Options.Create(new AlertNetOptions { ProgramName = "Red Alerta", ContactInfo = "555-0100" }),
+            new ConfigurationBuilder().Build());
+
+        Assert.StartsWith("Red Alerta: rapid-response alerts from Red Alerta. Contact: 555-0100.", replies.Get("help", "en"), StringComparison.Ordinal);
+    }
+
+    private static Replies RepliesWith(Dictionary<string, string?>? configuration = null, string defaultLanguage = "en") =>
+        new(Options.Create(new AlertNetOptions
+            {
+                ProgramName = SubscriberAppFixture.ProgramName,
+                OrganizationName = SubscriberAppFixture.OrganizationName,
+                ContactInfo = SubscriberAppFixture.ContactInfo,
+                DefaultLanguage = defaultLanguage,
+            }),
+            new ConfigurationBuilder().AddInMemoryCollection(configuration ?? []).Build());
+
+    private static List<string> PlaceholdersIn(string text) =>
+        PlaceholderPattern().Matches(text).Select(m => m.Value).Distinct().Order(StringComparer.Ordinal).ToList();
+
+    private static HashSet<KeywordKind> KindsNamedIn(string reply) =>
+        Keywords.Normalize(reply).Split(' ').Select(word => Keywords.Parse(word).Kind).ToHashSet();
+
+    [GeneratedRegex(@"\{[a-z]+\}")]
+    private static partial Regex PlaceholderPattern();
+}

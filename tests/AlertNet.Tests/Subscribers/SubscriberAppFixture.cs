@@ -1,0 +1,47 @@
+using System.Net;
+using AlertNet.Tests.Support;
+using Dapper;
+
+namespace AlertNet.Tests.Subscribers;
+
+/// <summary>One AlertNet host shared by a test class (starting one takes seconds); each test starts from
+/// no subscribers and only the default group, as if the database were new.</summary>
+public sealed class SubscriberAppFixture : IAsyncLifetime
+{
+    public const string ProgramName = "Eastside Alerts";
+    public const string OrganizationName = "Eastside Defense Committee";
+    public const string ContactInfo = "eastside.example/help";
+
+    public AlertNetTestApp App { get; private set; } = null!;
+
+    public async Task InitializeAsync() => App = await AlertNetTestApp.StartAsync(overrides: new Dictionary<string, string?>
+    {
+        ["AlertNet:ProgramName"] = ProgramName,
+        ["AlertNet:OrganizationName"] = OrganizationName,
+        ["AlertNet:ContactInfo"] = ContactInfo,
+    });
+
+    public async Task DisposeAsync() => await App.DisposeAsync();
+
+    public async Task ResetAsync()
+    {
+        await using var connection = await App.Db.OpenConnectionAsync();
+        await connection.ExecuteAsync(
+            """
+            TRUNCATE subscribers, opt_outs, memberships, inbound_messages, unknown_text_hints, deliveries, alerts CASCADE;
+            DELETE FROM groups WHERE NOT is_default;
+            """);
+    }
+
+    /// <summary>Posts a signed inbound webhook; returns the reply text, or null for silence.</summary>
+    public async Task<string?> PostAsync(Dictionary<string, string> fields)
+    {
+        var response = await App.PostSignedAsync("/webhooks/twilio/inbound", fields);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/xml", response.Content.Headers.ContentType?.MediaType);
+        return AlertNetTestApp.ReplyText(await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A subscriber texting on the channel the address says (whatsapp:+1… or +1…).</summary>
+    public Task<string?> TextAsync(string from, string body) => PostAsync(TwilioInbound.For(from, body));
+}
