@@ -12,8 +12,10 @@ public sealed class WorkerProcessTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _web = await AlertNetTestApp.StartAsync(role: "web", new Dictionary<string, string?>
     {
-        // Small batches so both workers get a share of one alert.
+        // Small batches and a throttle that makes the alert last a few seconds, so that both workers
+        // get a share of it.
         ["Delivery:BatchSize"] = "10",
+        ["Delivery:SegmentsPerSecond"] = "60",
     });
 
     public async Task DisposeAsync() => await _web.DisposeAsync();
