@@ -51,17 +51,17 @@ public sealed class KeywordWebhookTests(SubscriberAppFixture fixture) : IClassFi
                 break;
 
             case KeywordKind.OptOut:
-                await fixture.TextAsync(from, JoinWord(language));
-                Assert.Equal(replies.Get("optOut", language), await fixture.TextAsync(from, text));
+                var subscribed = await JoinInAsync(from, language);
+                Assert.Equal(replies.Get("optOut", subscribed), await fixture.TextAsync(from, text));
                 Assert.Null(await fixture.TextAsync(from, text));
-                Assert.Equal((language, "opted_out"), await SubscriptionAsync(from));
+                Assert.Equal((subscribed, "opted_out"), await SubscriptionAsync(from));
                 break;
 
             case KeywordKind.OptIn:
-                await fixture.TextAsync(from, JoinWord(language));
+                var resubscribed = await JoinInAsync(from, language);
                 await fixture.TextAsync(from, "STOP");
-                Assert.Equal(replies.Get("optIn", language), await fixture.TextAsync(from, text));
-                Assert.Equal((language, "active"), await SubscriptionAsync(from));
+                Assert.Equal(replies.Get("optIn", resubscribed), await fixture.TextAsync(from, text));
+                Assert.Equal((resubscribed, "active"), await SubscriptionAsync(from));
                 break;
 
             case KeywordKind.Help:
@@ -70,12 +70,12 @@ public sealed class KeywordWebhookTests(SubscriberAppFixture fixture) : IClassFi
 
             case KeywordKind.Language:
                 await fixture.TextAsync(from, "JOIN");
-                Assert.Equal(replies.Get("language", language), await fixture.TextAsync(from, text));
-                Assert.Equal((language, "active"), await SubscriptionAsync(from));
+                Assert.Equal(replies.Get("language", owner), await fixture.TextAsync(from, text));
+                Assert.Equal((owner, "active"), await SubscriptionAsync(from));
                 break;
 
             case KeywordKind.Rights:
-                Assert.Equal(replies.Get("rights", language), await fixture.TextAsync(from, text));
+                Assert.Equal(replies.Get("rights", owner), await fixture.TextAsync(from, text));
                 break;
 
             case KeywordKind.Report:
@@ -172,8 +172,14 @@ public sealed class KeywordWebhookTests(SubscriberAppFixture fixture) : IClassFi
             new { channel = address.Channel, index = App.Protector.BlindIndex(address.E164) });
     }
 
-    private static string JoinWord(string language) =>
-        LanguageFiles.All[language].Keywords.TryGetValue(KeywordKind.Join, out var words) ? words[0] : "JOIN";
+    /// <summary>Joins with the language's first join word (JOIN for a language without one); returns the
+    /// language the subscription got.</summary>
+    private async Task<string> JoinInAsync(string from, string language)
+    {
+        var word = LanguageFiles.All[language].Keywords.TryGetValue(KeywordKind.Join, out var words) ? words[0] : "JOIN";
+        await fixture.TextAsync(from, word);
+        return Keywords.Parse(word).Language!;
+    }
 
     private static string StripAccents(string text) =>
         new(text.Normalize(NormalizationForm.FormD).Where(c => CharUnicodeInfo.GetUnicodeCategory(c) != UnicodeCategory.NonSpacingMark).ToArray());

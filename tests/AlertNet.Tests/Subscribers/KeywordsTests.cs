@@ -101,7 +101,7 @@ public sealed class KeywordsTests
     [Fact]
     public void Every_shipped_language_has_a_language_keyword()
     {
-        foreach (var language in ShippedLanguages)
+        foreach (var language in LanguageFiles.All.Keys)
         {
             Assert.Contains(Keywords.All.Values, k => k.Kind == KeywordKind.Language && k.Language == language);
         }
