@@ -35,6 +35,10 @@ public sealed class DeliveryOptions
     [Range(1, 3600)]
     public int StallSeconds { get; set; } = 30;
 
+    /// <summary>A message accepted or sent with no status news for this long is looked up at Twilio.</summary>
+    [Range(1, 86_400)]
+    public int StatusCheckSeconds { get; set; } = 900;
+
     /// <summary>The sender's throughput in message segments per second, shared by all worker processes
     /// (a US long code about 1, toll-free 3, a short code 100 or more, 10DLC 12 to 225). 0: no throttle.</summary>
     [Range(0, 100_000)]

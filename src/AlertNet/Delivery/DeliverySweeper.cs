@@ -1,4 +1,7 @@
 using Dapper;
+using Twilio.Clients;
+using Twilio.Exceptions;
+using Twilio.Rest.Api.V2010.Account;
 using Hangfire;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -7,10 +10,11 @@ namespace AlertNet.Delivery;
 
 /// <summary>Restarts work nobody is doing: an alert whose dispatch job was lost between the INSERT and
 /// the enqueue, or whose send jobs died with their worker process (Hangfire would only hand a dead
-/// worker's job to another after its invisibility timeout, minutes later). Runs in every worker
-/// process; an advisory lock lets one sweep at a time.</summary>
+/// worker's job to another after its invisibility timeout, minutes later); and asks Twilio about
+/// messages whose status callbacks never arrived. Runs in every worker process; an advisory lock
+/// lets one sweep at a time.</summary>
 public sealed class DeliverySweeper(NpgsqlDataSource db, IBackgroundJobClient jobs, IOptions<DeliveryOptions> options,
-    ILogger<DeliverySweeper> logger) : BackgroundService
+    ITwilioRestClient twilio, StatusCallbackWriter statusWriter, ILogger<DeliverySweeper> logger) : BackgroundService
 {
     // "Sweeper" in ASCII: any fixed number all AlertNet processes agree on.
     private const long SweepLockKey = 0x5377656570657221;
@@ -71,6 +75,38 @@ public sealed class DeliverySweeper(NpgsqlDataSource db, IBackgroundJobClient jo
             DispatchAlertJob.EnqueueSenders(jobs, id, Alerts.AlertType.Lane(type), due, options.Value);
         }
 
+        var unsettled = (await connection.QueryAsync<(long Id, string Sid)>(new CommandDefinition(
+            """
+            SELECT id, twilio_sid FROM deliveries
+            WHERE state IN ('accepted', 'sent') AND twilio_sid IS NOT NULL
+              AND updated_at < now() - make_interval(secs => @quiet)
+            ORDER BY updated_at
+            LIMIT 200
+            """,
+            new { quiet = (double)options.Value.StatusCheckSeconds }, transaction, cancellationToken: cancellationToken))).ToList();
         await transaction.CommitAsync(cancellationToken);
+        await RefreshStatusesAsync(unsettled, cancellationToken);
+    }
+
+    /// <summary>Twilio does not retry a status callback we failed to take (the database was down, say):
+    /// a delivery that has heard nothing for a while asks Twilio for its message's status.</summary>
+    private async Task RefreshStatusesAsync(List<(long Id, string Sid)> deliveries, CancellationToken cancellationToken)
+    {
+        foreach (var (id, sid) in deliveries)
+        {
+            try
+            {
+                var message = await MessageResource.FetchAsync(pathSid: sid, client: twilio);
+                if (DeliveryState.FromTwilio(message.Status?.ToString()) is { } state)
+                {
+                    await statusWriter.WriteAsync(new ReceiveStatusCallback(id, sid, state, message.ErrorCode is > 0 ? message.ErrorCode : null),
+                        cancellationToken);
+                }
+            }
+            catch (ApiException error)
+            {
+                logger.LogWarning("Delivery {DeliveryId}: status refresh failed with Twilio error {Code}", id, error.Code);
+            }
+        }
     }
 }
