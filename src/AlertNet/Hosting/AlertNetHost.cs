@@ -1,5 +1,6 @@
 using AlertNet.Alerts;
 using AlertNet.Delivery;
+using AlertNet.Hotline;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Infrastructure.Database;
 using AlertNet.Infrastructure.Jobs;
@@ -33,6 +34,7 @@ public static class AlertNetHost
         services.AddAlertNetAuth();
         services.AddAlertNetJobs(configuration, options);
         services.AddAlertNetSubscribers();
+        services.AddAlertNetHotline();
         services.AddAlertNetDelivery(options);
         services.AddProblemDetails();
         return builder;
@@ -53,6 +55,7 @@ public static class AlertNetHost
 
         app.MapReceiveInboundMessage();
         app.MapGroups();
+        app.MapHotline();
         app.MapReceiveStatusCallback();
         app.MapTriggerAlert();
         app.MapGetAlert();

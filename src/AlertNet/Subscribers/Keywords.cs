@@ -14,10 +14,11 @@ public enum KeywordKind
     Language,
     Rights,
 
-    /// <summary>A sighting report for the hotline (REPORT text); until the inbox exists it gets the ordinary hint.</summary>
+    /// <summary>A sighting report for the hotline inbox (REPORT text).</summary>
     Report,
 
-    /// <summary>An organizer's SMS command (ALERT group text); until registered phones exist it gets the ordinary hint.</summary>
+    /// <summary>An organizer's SMS command (ALERT group text). From a number that is not a registered organizer
+    /// phone it is ordinary text.</summary>
     Alert,
 
     /// <summary>An opt-out word followed by more words: STOP EASTSIDE leaves one group. When the rest names
@@ -38,6 +39,9 @@ public sealed record KeywordMatch(KeywordKind Kind, string? Language, string Key
 public static class Keywords
 {
     private static readonly Lazy<KeywordTable> Table = new(() => KeywordTable.Build(LanguageFiles.All.Values));
+
+    /// <summary>What may stand between a keyword and its text: "REPORT: ...", "¡REPORTE! ...", "ALERT - ...".</summary>
+    private static readonly char[] LeadingSeparators = [':', ';', ',', '.', '!', '-', '\u2013', '\u2014'];
 
     /// <summary>Every keyword phrase (normalized) with its kind and language.</summary>
     public static IReadOnlyDictionary<string, (KeywordKind Kind, string? Language)> All => Table.Value.Phrases;
@@ -83,6 +87,90 @@ public static class Keywords
                 new KeywordMatch(KeywordKind.Unknown, null, "", string.Join(' ', words)),
             _ => new KeywordMatch(known.Kind, known.Language, keyword, argument),
         };
+    }
+
+    /// <summary>The code of <c>YES 123456</c> (any opt-in word, then only digits), else null. Parse reads such a
+    /// text as ordinary text; only a registered organizer phone treats it as a confirmation.</summary>
+    public static (string Code, string? Language)? ConfirmationCode(string? body)
+    {
+        var words = Normalize(body).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length < 2 || !Table.Value.Phrases.TryGetValue(words[0], out var first) || first.Kind != KeywordKind.OptIn)
+        {
+            return null;
+        }
+
+        var code = string.Concat(words.Skip(1));
+        return code.Length <= 12 && code.All(char.IsAsciiDigit) ? (code, first.Language) : null;
+    }
+
+    /// <summary>The text as it was written after its first <paramref name="words"/> words (counted as Normalize
+    /// counts them), without the separators that follow them: for <c>"Report: ¿agents at 5th?"</c> and one word,
+    /// <c>"¿agents at 5th?"</c>. Hotline reports and alert texts keep their case, accents and punctuation.</summary>
+    public static string TextAfterWords(string? body, int words)
+    {
+        if (string.IsNullOrEmpty(body) || words <= 0)
+        {
+            return body?.Trim() ?? "";
+        }
+
+        var seen = 0;
+        var inWord = false;
+        var index = 0;
+        foreach (var rune in body.EnumerateRunes())
+        {
+            var kind = Classify(rune);
+            if (kind == RuneKind.Letter && !inWord)
+            {
+                if (seen == words)
+                {
+                    break;
+                }
+
+                inWord = true;
+                seen++;
+            }
+            else if (kind == RuneKind.Separator && inWord)
+            {
+                inWord = false;
+                if (seen == words)
+                {
+                    break;
+                }
+            }
+
+            index += rune.Utf16SequenceLength;
+        }
+
+        if (seen < words)
+        {
+            return "";
+        }
+
+        while (index < body.Length && (char.IsWhiteSpace(body[index]) || LeadingSeparators.Contains(body[index])))
+        {
+            index++;
+        }
+
+        return body[index..].TrimEnd();
+    }
+
+    private enum RuneKind
+    {
+        Letter,
+        Mark,
+        Separator,
+    }
+
+    /// <summary>As Normalize sees a character: part of a word, a mark that belongs to the letter before it, or a separator.</summary>
+    private static RuneKind Classify(Rune rune)
+    {
+        var decomposed = rune.ToString().Normalize(NormalizationForm.FormKD);
+        if (decomposed.Any(char.IsLetterOrDigit))
+        {
+            return RuneKind.Letter;
+        }
+
+        return decomposed.All(c => CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.NonSpacingMark) ? RuneKind.Mark : RuneKind.Separator;
     }
 
     /// <summary>True when a (group) keyword would be read as one of AlertNet's own keywords.</summary>

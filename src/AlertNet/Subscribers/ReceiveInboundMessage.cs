@@ -1,4 +1,5 @@
 using AlertNet.Hosting;
+using AlertNet.Hotline;
 using AlertNet.Infrastructure.Twilio;
 using AlertNet.Privacy;
 using Dapper;
@@ -15,7 +16,7 @@ public sealed record ReceiveInboundMessage(string MessageSid, SubscriberAddress 
     : Mediator.ICommand<string?>;
 
 public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDataProtector protector, Replies replies,
-    IOptions<AlertNetOptions> options) : ICommandHandler<ReceiveInboundMessage, string?>
+    ReceiveReport reports, IOptions<AlertNetOptions> options) : ICommandHandler<ReceiveInboundMessage, string?>
 {
     /// <summary>Text AlertNet does not understand gets a hint at most this often per number; otherwise silence.</summary>
     public static readonly TimeSpan HintInterval = TimeSpan.FromDays(1);
@@ -49,7 +50,7 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
             return null;
         }
 
-        var reply = await new Conversation(connection, transaction, message, phoneIndex, protector, replies, options.Value)
+        var reply = await new Conversation(connection, transaction, message, phoneIndex, protector, replies, reports, options.Value)
             .AnswerAsync(keyword, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return reply;
@@ -58,7 +59,7 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
     /// <summary>One inbound text and what AlertNet answers. An opted-out number hears nothing more, except
     /// the answer to HELP and to an explicit JOIN or START.</summary>
     private sealed class Conversation(NpgsqlConnection connection, NpgsqlTransaction transaction, ReceiveInboundMessage message,
-        byte[] phoneIndex, PersonalDataProtector protector, Replies replies, AlertNetOptions options)
+        byte[] phoneIndex, PersonalDataProtector protector, Replies replies, ReceiveReport reports, AlertNetOptions options)
     {
         private string? _known;
 
@@ -113,8 +114,12 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
                 case KeywordKind.Rights:
                     return await OptedOutAsync(cancellationToken) ? null : replies.Get("rights", _known ?? keyword.Language);
 
+                case KeywordKind.Report:
+                    return await reports.AnswerAsync(connection, transaction, message.From, phoneIndex, keyword, message.Body, _known,
+                        cancellationToken);
+
                 default:
-                    // A group's own keyword (EASTSIDE) joins it; REPORT and ALERT are not served yet.
+                    // A group's own keyword (EASTSIDE) joins it.
                     if (keyword.Kind == KeywordKind.Unknown && keyword.Text.Length > 0
                         && await SubscriberStore.FindGroupAsync(connection, transaction, keyword.Text, cancellationToken) is { } named)
                     {

@@ -79,9 +79,15 @@ public sealed class KeywordWebhookTests(SubscriberAppFixture fixture) : IClassFi
                 break;
 
             case KeywordKind.Report:
+                Assert.Equal(replies.Get("reportReceived", owner), await fixture.TextAsync(from, text + " agents at the school"));
+                Assert.Equal(1, await CountAsync("SELECT count(*) FROM hotline_reports"));
+                Assert.Equal(replies.Get("reportEmpty", owner), await fixture.TextAsync(from, text));
+                break;
+
             case KeywordKind.Alert:
-                // Not served yet (hotline inbox, organizer phones): the ordinary hint, never a clue.
-                Assert.Equal(replies.Get("unknown", "en"), await fixture.TextAsync(from, text + " agents at the school"));
+                // From a number that is not a registered organizer phone: the ordinary hint, never a clue.
+                Assert.Equal(replies.Get("unknown", "en"), await fixture.TextAsync(from, text + " default agents at the school"));
+                Assert.Equal(0, await CountAsync("SELECT count(*) FROM pending_sms_alerts"));
                 break;
 
             default:
@@ -161,6 +167,12 @@ public sealed class KeywordWebhookTests(SubscriberAppFixture fixture) : IClassFi
         Assert.Contains("العربية", await fixture.TextAsync(number, "العربية"), StringComparison.Ordinal);
         Assert.Contains("in English", await fixture.TextAsync(number, "english"), StringComparison.Ordinal);
         Assert.Equal(("en", "active"), await SubscriptionAsync(number));
+    }
+
+    private async Task<long> CountAsync(string sql)
+    {
+        await using var connection = await App.Db.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>(sql);
     }
 
     private async Task<(string Language, string Status)> SubscriptionAsync(string from)

@@ -49,6 +49,8 @@ public sealed class KeywordsTests
     [InlineData("REPORT agents at 5th and Main", KeywordKind.Report, "en")]
     [InlineData("Reporte: agentes en la escuela", KeywordKind.Report, "es")]
     [InlineData("ALERT eastside agents at the school", KeywordKind.Alert, "en")]
+    [InlineData("Alerta este: agentes en la escuela", KeywordKind.Alert, "es")]
+    [InlineData("YES 123456", KeywordKind.Unknown, null)]
     [InlineData("", KeywordKind.Unknown, null)]
     [InlineData(null, KeywordKind.Unknown, null)]
     [InlineData("🚨🚨", KeywordKind.Unknown, null)]
@@ -86,6 +88,39 @@ public sealed class KeywordsTests
         Assert.Equal("EAST SIDE", Keywords.Parse("Únete: east-side").Argument);
         Assert.Equal("EASTSIDE", Keywords.Parse("eastside").Text);
     }
+
+    [Theory]
+    [InlineData("YES 123456", "123456", "en")]
+    [InlineData("yes 042917", "042917", "en")]
+    [InlineData("¡Sí! 123 456", "123456", "es")]
+    [InlineData("OUI 123456.", "123456", "fr")]
+    [InlineData("wi 1", "1", "ht")]
+    public void An_opt_in_word_and_digits_is_a_confirmation_code(string body, string code, string language) =>
+        Assert.Equal((code, language), Keywords.ConfirmationCode(body));
+
+    [Theory]
+    [InlineData("YES")]
+    [InlineData("123456")]
+    [InlineData("YES please 123456")]
+    [InlineData("JOIN 123456")]
+    [InlineData("YES 1234567890123")]
+    [InlineData(null)]
+    public void Anything_else_is_no_confirmation_code(string? body) => Assert.Null(Keywords.ConfirmationCode(body));
+
+    [Theory]
+    [InlineData("REPORT agents at 5th & Main", 1, "agents at 5th & Main")]
+    [InlineData("  Report: ¿Agentes en la escuela?  ", 1, "¿Agentes en la escuela?")]
+    [InlineData("¡REPORTE!  3 agentes 🚨", 1, "3 agentes 🚨")]
+    [InlineData("RAPÒ - ajan nan lekòl la", 1, "ajan nan lekòl la")]
+    [InlineData("REPORT: - agents", 1, "agents")]
+    [InlineData("ＲＥＰＯＲＴ 学校 агенты", 1, "学校 агенты")]
+    [InlineData("ALERT East Side Agents at the school.", 3, "Agents at the school.")]
+    [InlineData("ALERT eastside", 2, "")]
+    [InlineData("REPORT", 1, "")]
+    [InlineData("REPORT!!! agents?!", 1, "agents?!")]
+    [InlineData("", 1, "")]
+    public void The_text_after_a_keyword_keeps_its_case_accents_and_punctuation(string body, int words, string expected) =>
+        Assert.Equal(expected, Keywords.TextAfterWords(body, words));
 
     [Theory]
     [InlineData("STOP")]

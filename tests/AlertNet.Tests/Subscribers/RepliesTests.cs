@@ -8,7 +8,8 @@ namespace AlertNet.Tests.Subscribers;
 public sealed partial class RepliesTests
 {
     private const string Draft = "draft: needs review by a native speaker";
-    private static readonly string[] Placeholders = ["{program}", "{organization}", "{contact}", "{group}"];
+    private static readonly string[] Placeholders =
+        ["{program}", "{organization}", "{contact}", "{group}", "{recipients}", "{segments}", "{code}", "{alert}"];
 
     /// <summary>Every language file, including one a translator has just added.</summary>
     public static TheoryData<string> Languages() => new(LanguageFiles.All.Keys.Order(StringComparer.Ordinal));
@@ -73,6 +74,42 @@ public sealed partial class RepliesTests
         Assert.Contains(KeywordKind.Join, KindsNamedIn(replies["unknown"]));
         Assert.Contains(KeywordKind.Join, KindsNamedIn(replies["unknownGroup"]));
         Assert.Contains(KeywordKind.OptOut, KindsNamedIn(replies["leftGroup"]));
+        Assert.Contains(KeywordKind.Report, KindsNamedIn(replies["reportEmpty"]));
+        Assert.Contains(KeywordKind.OptIn, KindsNamedIn(replies["smsAlertPreview"]));
+        Assert.Contains(KeywordKind.OptIn, KindsNamedIn(replies["smsAlertFailed"]));
+        foreach (var key in new[] { "smsAlertUsage", "smsAlertUnknownGroup", "smsAlertCodeExpired" })
+        {
+            Assert.Contains(KeywordKind.Alert, KindsNamedIn(replies[key]));
+        }
+    }
+
+    [Fact]
+    public void Hotline_replies_say_what_happens_next_and_carry_a_safety_note()
+    {
+        var replies = RepliesWith();
+
+        Assert.Equal(
+            "Eastside Alerts: thank you, your report was received. A coordinator will verify it before any alert goes out. " +
+            "Stay safe: do not put yourself at risk, and do not share names.", replies.Get("reportReceived", "en"));
+        Assert.Equal(
+            "Eastside Alerts: gracias, recibimos tu reporte. Un coordinador lo verificará antes de enviar cualquier alerta. " +
+            "Cuídate: no te pongas en riesgo y no compartas nombres.", replies.Get("reportReceived", "es"));
+        Assert.Equal(
+            "Eastside Alerts: to report, reply REPORT followed by the place and what you saw, e.g. REPORT 2 vans at 5th and Main. " +
+            "Do not share names.", replies.Get("reportEmpty", "en"));
+    }
+
+    [Fact]
+    public void Organizer_replies_fill_in_counts_and_the_code()
+    {
+        var values = new Dictionary<string, string> { ["group"] = "Eastside", ["recipients"] = "1204", ["segments"] = "2", ["code"] = "042917" };
+
+        Assert.Equal(
+            "Eastside Alerts: urgent alert to Eastside: 1204 recipients, 2 SMS segments each. To send it, reply YES 042917 within 10 minutes.",
+            RepliesWith().Get("smsAlertPreview", "en", values));
+        Assert.Equal(
+            "Eastside Alerts: alerta urgente para Eastside: 1204 destinatarios, 2 segmentos SMS cada uno. Para enviarla, responde SI 042917 " +
+            "en los próximos 10 minutos.", RepliesWith().Get("smsAlertPreview", "es", values));
     }
 
     [Theory]

@@ -28,7 +28,8 @@ public sealed class SubscriberAppFixture : IAsyncLifetime
         await using var connection = await App.Db.OpenConnectionAsync();
         await connection.ExecuteAsync(
             """
-            TRUNCATE subscribers, opt_outs, memberships, inbound_messages, unknown_text_hints, deliveries, alerts CASCADE;
+            TRUNCATE subscribers, opt_outs, memberships, inbound_messages, unknown_text_hints, deliveries, alerts, hotline_reports,
+                organizer_phones, audit_log CASCADE;
             DELETE FROM groups WHERE NOT is_default;
             """);
     }

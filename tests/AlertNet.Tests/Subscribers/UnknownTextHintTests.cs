@@ -60,8 +60,9 @@ public sealed class UnknownTextHintTests(SubscriberAppFixture fixture) : IClassF
     }
 
     [Theory]
-    [InlineData("REPORT agents at the school")]
     [InlineData("ALERT default agents at 5th and Main")]
+    [InlineData("YES 123456")]
+    [InlineData("SÍ 123456")]
     [InlineData("STOP by the church at 5")]
     [InlineData("")]
     [InlineData("🚨🚨")]
