@@ -16,7 +16,8 @@ public sealed record ReceiveInboundMessage(string MessageSid, SubscriberAddress 
     : Mediator.ICommand<string?>;
 
 public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDataProtector protector, Replies replies,
-    ReceiveReport reports, IOptions<AlertNetOptions> options) : ICommandHandler<ReceiveInboundMessage, string?>
+    ReceiveReport reports, ProposeSmsAlert proposeAlert, ConfirmSmsAlert confirmAlert, IOptions<AlertNetOptions> options)
+    : ICommandHandler<ReceiveInboundMessage, string?>
 {
     /// <summary>Text AlertNet does not understand gets a hint at most this often per number; otherwise silence.</summary>
     public static readonly TimeSpan HintInterval = TimeSpan.FromDays(1);
@@ -50,18 +51,24 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
             return null;
         }
 
-        var reply = await new Conversation(connection, transaction, message, phoneIndex, protector, replies, reports, options.Value)
-            .AnswerAsync(keyword, cancellationToken);
+        var conversation = new Conversation(connection, transaction, message, phoneIndex, protector, replies, reports, proposeAlert,
+            confirmAlert, options.Value);
+        var reply = await conversation.AnswerAsync(keyword, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return reply;
+        return conversation.AfterCommit is { } next ? await next() : reply;
     }
 
     /// <summary>One inbound text and what AlertNet answers. An opted-out number hears nothing more, except
-    /// the answer to HELP and to an explicit JOIN or START.</summary>
+    /// the answer to HELP and to an explicit JOIN or START. Organizer commands (ALERT, YES with a code) exist only
+    /// for registered organizer phones: from any other number they are ordinary text, and get the ordinary answer.</summary>
     private sealed class Conversation(NpgsqlConnection connection, NpgsqlTransaction transaction, ReceiveInboundMessage message,
-        byte[] phoneIndex, PersonalDataProtector protector, Replies replies, ReceiveReport reports, AlertNetOptions options)
+        byte[] phoneIndex, PersonalDataProtector protector, Replies replies, ReceiveReport reports, ProposeSmsAlert proposeAlert,
+        ConfirmSmsAlert confirmAlert, AlertNetOptions options)
     {
         private string? _known;
+
+        /// <summary>What still has to happen once the transaction has committed (an alert confirmed by code), and the reply.</summary>
+        public Func<Task<string>>? AfterCommit { get; private set; }
 
         public async Task<string?> AnswerAsync(KeywordMatch keyword, CancellationToken cancellationToken)
         {
@@ -118,7 +125,19 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
                     return await reports.AnswerAsync(connection, transaction, message.From, phoneIndex, keyword, message.Body, _known,
                         cancellationToken);
 
+                case KeywordKind.Alert when await OrganizerAsync(cancellationToken) is { } organizer:
+                    return await proposeAlert.AnswerAsync(connection, transaction, organizer, keyword, message.Body, cancellationToken);
+
                 default:
+                    if (keyword.Kind == KeywordKind.Unknown && Keywords.ConfirmationCode(message.Body) is { } confirmation
+                        && await OrganizerAsync(cancellationToken) is { } confirming)
+                    {
+                        var (reply, afterCommit) = await confirmAlert.AnswerAsync(connection, transaction, confirming, confirmation.Code,
+                            cancellationToken);
+                        AfterCommit = afterCommit;
+                        return reply;
+                    }
+
                     // A group's own keyword (EASTSIDE) joins it.
                     if (keyword.Kind == KeywordKind.Unknown && keyword.Text.Length > 0
                         && await SubscriberStore.FindGroupAsync(connection, transaction, keyword.Text, cancellationToken) is { } named)
@@ -145,6 +164,9 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
             && await SubscriberStore.TryTakeHintAsync(connection, transaction, phoneIndex, HintInterval, cancellationToken)
                 ? replies.Get("unknown", _known)
                 : null;
+
+        private Task<OrganizerPhone?> OrganizerAsync(CancellationToken cancellationToken) =>
+            OrganizerPhones.FindAsync(connection, transaction, phoneIndex, cancellationToken);
 
         private Task<bool> OptedOutAsync(CancellationToken cancellationToken) =>
             SubscriberStore.IsOptedOutAsync(connection, transaction, phoneIndex, cancellationToken);

@@ -9,6 +9,9 @@ public static class SubscribersSetup
     public static IServiceCollection AddAlertNetSubscribers(this IServiceCollection services)
     {
         services.TryAddSingleton<Replies>();
+        services.AddSingleton<OrganizerPhones>();
+        services.AddSingleton<ProposeSmsAlert>();
+        services.AddSingleton<ConfirmSmsAlert>();
         services.AddSingleton<IValidateOptions<AlertNetOptions>, ContactInfoRequiredWhenLive>();
         return services;
     }

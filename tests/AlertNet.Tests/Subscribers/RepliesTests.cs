@@ -76,8 +76,7 @@ public sealed partial class RepliesTests
         Assert.Contains(KeywordKind.OptOut, KindsNamedIn(replies["leftGroup"]));
         Assert.Contains(KeywordKind.Report, KindsNamedIn(replies["reportEmpty"]));
         Assert.Contains(KeywordKind.OptIn, KindsNamedIn(replies["smsAlertPreview"]));
-        Assert.Contains(KeywordKind.OptIn, KindsNamedIn(replies["smsAlertFailed"]));
-        foreach (var key in new[] { "smsAlertUsage", "smsAlertUnknownGroup", "smsAlertCodeExpired" })
+        foreach (var key in new[] { "smsAlertUsage", "smsAlertUnknownGroup", "smsAlertCodeExpired", "smsAlertFailed" })
         {
             Assert.Contains(KeywordKind.Alert, KindsNamedIn(replies[key]));
         }

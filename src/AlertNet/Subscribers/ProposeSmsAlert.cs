@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using AlertNet.Alerts;
+using AlertNet.Delivery;
+using AlertNet.Privacy;
+using Dapper;
+using Npgsql;
+
+namespace AlertNet.Subscribers;
+
+/// <summary><c>ALERT &lt;group&gt; &lt;text&gt;</c> from a registered organizer phone: nothing is sent yet. The reply gives
+/// the recipient count and segments (as the composer's preview computes them) and a one-time code; <c>YES &lt;code&gt;</c>
+/// from the same phone within ten minutes sends the alert (<see cref="ConfirmSmsAlert"/>). The code goes back to the
+/// phone that is registered, so a forged sender number cannot complete the command.</summary>
+public sealed class ProposeSmsAlert(Mediator.IMediator mediator, PersonalDataProtector protector, Replies replies, AuditLog audit)
+{
+    public static readonly TimeSpan CodeLifetime = TimeSpan.FromMinutes(10);
+
+    /// <summary>A group's name or keyword may have this many words (EAST SIDE).</summary>
+    private const int MaxGroupWords = 4;
+
+    public async Task<string> AnswerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, OrganizerPhone organizer,
+        KeywordMatch keyword, string? body, CancellationToken cancellationToken)
+    {
+        var words = keyword.Argument.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length == 0)
+        {
+            return replies.Get("smsAlertUsage", organizer.Language);
+        }
+
+        // The longest leading phrase that is a group's name or keyword: ALERT EAST SIDE agents... is group EAST SIDE.
+        var candidates = Enumerable.Range(1, Math.Min(MaxGroupWords, words.Length)).Select(n => string.Join(' ', words[..n])).ToArray();
+        var group = await connection.QueryFirstOrDefaultAsync<(string Keyword, long Id, string Name)?>(new CommandDefinition(
+            """
+            SELECT k.keyword, g.id, g.name FROM group_keywords k JOIN groups g ON g.id = k.group_id
+            WHERE k.keyword = ANY(@candidates) ORDER BY length(k.keyword) DESC LIMIT 1
+            """,
+            new { candidates }, transaction, cancellationToken: cancellationToken));
+        if (group is not { } found)
+        {
+            return replies.Get("smsAlertUnknownGroup", organizer.Language, Values(("group", words[0])));
+        }
+
+        var text = Keywords.TextAfterWords(body, keyword.Keyword.Split(' ').Length + found.Keyword.Split(' ').Length);
+        if (text.Length == 0)
+        {
+            return replies.Get("smsAlertUsage", organizer.Language);
+        }
+
+        if (SmsSegments.IsTooLong(text))
+        {
+            return replies.Get("smsAlertTooLong", organizer.Language);
+        }
+
+        if (await mediator.Send(new PreviewAlert([found.Name], new Dictionary<string, string> { [organizer.Language] = text }),
+                cancellationToken) is not { } preview)
+        {
+            return replies.Get("smsAlertUnknownGroup", organizer.Language, Values(("group", found.Name)));
+        }
+
+        var code = RandomNumberGenerator.GetInt32(1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            DELETE FROM pending_sms_alerts WHERE organizer_phone_id = @organizerId AND created_at < now() - interval '1 day';
+            INSERT INTO pending_sms_alerts (organizer_phone_id, code_hash, group_id, body_cipher, language, expires_at)
+            VALUES (@organizerId, @codeHash, @groupId, @body, @language, now() + @lifetime)
+            """,
+            new
+            {
+                organizerId = organizer.Id,
+                codeHash = CodeHash(protector, organizer.Id, code),
+                groupId = found.Id,
+                body = protector.Encrypt(text),
+                language = organizer.Language,
+                lifetime = CodeLifetime,
+            },
+            transaction, cancellationToken: cancellationToken));
+        await audit.RecordAsync(organizer.Actor, "sms-alert.propose", $"group:{found.Name}",
+            new { preview.Recipients, segments = preview.Languages[0].Segments }, cancellationToken);
+        return replies.Get("smsAlertPreview", organizer.Language, Values(
+            ("group", found.Name),
+            ("recipients", preview.Recipients.ToString(CultureInfo.InvariantCulture)),
+            ("segments", preview.Languages[0].Segments.ToString(CultureInfo.InvariantCulture)),
+            ("code", code)));
+    }
+
+    /// <summary>Only a keyed hash of a code is stored, bound to the phone it was sent to: a copy of the database
+    /// does not reveal live codes.</summary>
+    public static byte[] CodeHash(PersonalDataProtector protector, long organizerId, string code) =>
+        protector.BlindIndex($"sms-alert-code:{organizerId}:{code}");
+
+    internal static Dictionary<string, string> Values(params (string Name, string Value)[] values) =>
+        values.ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal);
+}
