@@ -11,6 +11,8 @@ public static class DeliverySetup
         services.AddSingleton<SenderThrottle>();
         services.AddSingleton<DeliveryStore>();
         services.AddSingleton<DeliverySender>();
+        services.AddSingleton<AcceptedWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<AcceptedWriter>());
         services.AddSingleton<StatusCallbackWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<StatusCallbackWriter>());
         if (options.RunsWorker)

@@ -10,7 +10,7 @@ public sealed record ClaimedDelivery(long Id, string Channel, string Language, i
 
 /// <summary>The deliveries table as the sending side changes it. Every write is guarded by the state it
 /// expects, so two workers, a sweeper and a status callback can never move a delivery backwards.</summary>
-public sealed class DeliveryStore(NpgsqlDataSource db, IOptions<DeliveryOptions> options)
+public sealed class DeliveryStore(NpgsqlDataSource db, AcceptedWriter accepted, IOptions<DeliveryOptions> options)
 {
     /// <summary>Claims up to BatchSize due deliveries of an alert, with a lease (FOR UPDATE SKIP LOCKED:
     /// concurrent claimers in any process take disjoint rows).</summary>
@@ -50,17 +50,9 @@ public sealed class DeliveryStore(NpgsqlDataSource db, IOptions<DeliveryOptions>
         return rows.ToList();
     }
 
-    /// <summary>Twilio took the message: keep its SID. A status callback may already have moved the row
-    /// past "accepted", so the state only moves forward.</summary>
-    public Task RecordAcceptedAsync(long deliveryId, string sid, string channel) => ExecuteAsync(
-        """
-        UPDATE deliveries
-        SET twilio_sid = coalesce(twilio_sid, @sid), channel = @channel,
-            state = CASE WHEN delivery_state_rank(state) < delivery_state_rank('accepted') THEN 'accepted' ELSE state END,
-            accepted_at = coalesce(accepted_at, now()), claimed_until = NULL, updated_at = now()
-        WHERE id = @deliveryId
-        """,
-        new { deliveryId, sid, channel });
+    /// <summary>Twilio took the message: keep its SID (in a group write; see AcceptedWriter).</summary>
+    public Task RecordAcceptedAsync(long deliveryId, string sid, string channel) =>
+        accepted.WriteAsync(new AcceptedWriter.Accepted(deliveryId, sid, channel), CancellationToken.None);
 
     public Task SettleAsync(long deliveryId, string state, int? errorCode) => ExecuteAsync(
         """

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Dapper;
 using Npgsql;
 
@@ -6,72 +5,15 @@ namespace AlertNet.Delivery;
 
 /// <summary>Writes status callbacks to the database in groups: a large alert brings three callbacks per
 /// message, and one UPDATE (and one commit) for each would make the database the bottleneck. Each
-/// request still waits for its own row to be committed before Twilio gets its 200, so nothing
-/// acknowledged is ever lost.</summary>
-public sealed class StatusCallbackWriter(NpgsqlDataSource db, ILogger<StatusCallbackWriter> logger) : BackgroundService
+/// request still waits for its own row to be committed before Twilio gets its 200.</summary>
+public sealed class StatusCallbackWriter(NpgsqlDataSource db, ILogger<StatusCallbackWriter> logger)
+    : GroupCommitWriter<ReceiveStatusCallback>(logger)
 {
-    private const int MaxGroup = 1000;
-
-    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(50_000)
-    {
-        SingleReader = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
-
-    public async Task WriteAsync(ReceiveStatusCallback callback, CancellationToken cancellationToken)
-    {
-        var pending = new Pending(callback, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        await _queue.Writer.WriteAsync(pending, cancellationToken);
-        await pending.Written.Task.WaitAsync(cancellationToken);
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
-            {
-                await WriteWhatIsQueuedAsync();
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Shutting down: the web server has stopped taking requests; write what they left.
-            await WriteWhatIsQueuedAsync();
-        }
-    }
-
-    private async Task WriteWhatIsQueuedAsync()
-    {
-        var group = new List<Pending>(MaxGroup);
-        while (_queue.Reader.TryPeek(out _))
-        {
-            while (group.Count < MaxGroup && _queue.Reader.TryRead(out var item))
-            {
-                group.Add(item);
-            }
-
-            try
-            {
-                await WriteGroupAsync(group);
-                group.ForEach(p => p.Written.TrySetResult());
-            }
-            catch (Exception error)
-            {
-                // The requests fail with 500 and Twilio retries them later.
-                logger.LogError("Writing {Count} status callbacks failed: {Error}", group.Count, error.GetType().Name);
-                group.ForEach(p => p.Written.TrySetException(error));
-            }
-
-            group.Clear();
-        }
-    }
-
-    private async Task WriteGroupAsync(List<Pending> group)
+    protected override async Task WriteGroupAsync(IReadOnlyList<ReceiveStatusCallback> group)
     {
         // Several callbacks for one delivery may share a group (sent and delivered close together): keep
         // the furthest state, as the forward-only rule would have.
-        var latest = group.Select(p => p.Callback)
+        var latest = group
             .GroupBy(c => c.DeliveryId)
             .Select(g => g.MaxBy(c => DeliveryState.Rank(c.State))! with { ErrorCode = g.Max(c => c.ErrorCode) })
             .ToList();
@@ -112,6 +54,4 @@ public sealed class StatusCallbackWriter(NpgsqlDataSource db, ILogger<StatusCall
                 new { optedOut });
         }
     }
-
-    private sealed record Pending(ReceiveStatusCallback Callback, TaskCompletionSource Written);
 }

@@ -32,10 +32,12 @@ public static class AlertNetHost
         services.AddAlertNetTwilio(configuration);
         services.AddAlertNetPrivacy();
         services.AddAlertNetAuth();
+        // Delivery before jobs: hosted services stop in reverse order, so the group writers outlive the
+        // Hangfire servers whose jobs use them.
+        services.AddAlertNetDelivery(options);
         services.AddAlertNetJobs(configuration, options);
         services.AddAlertNetSubscribers();
         services.AddAlertNetHotline();
-        services.AddAlertNetDelivery(options);
         services.AddProblemDetails();
         return builder;
     }

@@ -23,11 +23,8 @@ public sealed class WorkerProcessTests : IAsyncLifetime
     [Fact]
     public async Task Two_worker_processes_send_each_delivery_exactly_once()
     {
-        var numbers = Enumerable.Range(0, 150).Select(i => $"+1202555{1000 + i:D4}").ToArray();
-        foreach (var number in numbers)
-        {
-            await _web.TextAsync(number, "JOIN");
-        }
+        var numbers = AlertNetTestApp.Numbers(300, first: 1000);
+        await _web.JoinAllAsync(numbers);
 
         _web.StartWorkerProcess();
         _web.StartWorkerProcess();

@@ -1,0 +1,34 @@
+using Dapper;
+using Npgsql;
+
+namespace AlertNet.Delivery;
+
+/// <summary>Twilio took a message: its SID, written back in groups. The sender waits for the commit, so
+/// a SID is never only in memory when the send counts as done; a worker dying before the commit leaves
+/// the delivery claimed, and the next claimer finds the message at Twilio instead of sending again.</summary>
+public sealed class AcceptedWriter(NpgsqlDataSource db, ILogger<AcceptedWriter> logger)
+    : GroupCommitWriter<AcceptedWriter.Accepted>(logger)
+{
+    public sealed record Accepted(long DeliveryId, string Sid, string Channel);
+
+    protected override async Task WriteGroupAsync(IReadOnlyList<Accepted> group)
+    {
+        // A status callback may already have moved a row past "accepted": the state only moves forward.
+        await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
+        await connection.ExecuteAsync(
+            """
+            UPDATE deliveries d
+            SET twilio_sid = coalesce(d.twilio_sid, c.sid), channel = c.channel,
+                state = CASE WHEN delivery_state_rank(d.state) < delivery_state_rank('accepted') THEN 'accepted' ELSE d.state END,
+                accepted_at = coalesce(d.accepted_at, now()), claimed_until = NULL, updated_at = now()
+            FROM unnest(@ids, @sids, @channels) AS c (id, sid, channel)
+            WHERE d.id = c.id
+            """,
+            new
+            {
+                ids = group.Select(a => a.DeliveryId).ToArray(),
+                sids = group.Select(a => a.Sid).ToArray(),
+                channels = group.Select(a => a.Channel).ToArray(),
+            });
+    }
+}

@@ -1,0 +1,79 @@
+using System.Threading.Channels;
+
+namespace AlertNet.Delivery;
+
+/// <summary>Turns many small writes into one statement and one commit per group. A caller still waits
+/// until its own item is committed, so nothing acknowledged is lost; under load, items that arrive
+/// while a group is being written form the next group (a database "group commit").</summary>
+public abstract class GroupCommitWriter<T>(ILogger logger) : BackgroundService
+{
+    private const int MaxGroup = 1000;
+
+    private readonly Channel<(T Item, TaskCompletionSource Written)> _queue =
+        Channel.CreateBounded<(T, TaskCompletionSource)>(new BoundedChannelOptions(50_000)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+    public async Task WriteAsync(T item, CancellationToken cancellationToken)
+    {
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            await _queue.Writer.WriteAsync((item, written), cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            // The writer has shut down (a job still finishing during shutdown): write it alone.
+            await WriteGroupAsync([item]);
+            return;
+        }
+
+        await written.Task.WaitAsync(cancellationToken);
+    }
+
+    protected abstract Task WriteGroupAsync(IReadOnlyList<T> group);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                await WriteWhatIsQueuedAsync();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: take no more, and write what callers are still waiting for.
+            _queue.Writer.TryComplete();
+            await WriteWhatIsQueuedAsync();
+        }
+    }
+
+    private async Task WriteWhatIsQueuedAsync()
+    {
+        var group = new List<(T Item, TaskCompletionSource Written)>(MaxGroup);
+        while (_queue.Reader.TryPeek(out _))
+        {
+            while (group.Count < MaxGroup && _queue.Reader.TryRead(out var queued))
+            {
+                group.Add(queued);
+            }
+
+            try
+            {
+                await WriteGroupAsync(group.Select(g => g.Item).ToList());
+                group.ForEach(g => g.Written.TrySetResult());
+            }
+            catch (Exception error)
+            {
+                logger.LogError("Writing a group of {Count} failed: {Error}", group.Count, error.GetType().Name);
+                group.ForEach(g => g.Written.TrySetException(error));
+            }
+
+            group.Clear();
+        }
+    }
+}
