@@ -182,6 +182,9 @@ internal sealed class AlertNetApi : IDisposable
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
+    /// <summary>The organizer's client, for calls without a helper here.</summary>
+    public HttpClient Http => _http;
+
     /// <summary>POST /api/alerts; returns the alert id.</summary>
     public async Task<long> TriggerAsync(string type, string group, string body, CancellationToken cancellationToken)
     {

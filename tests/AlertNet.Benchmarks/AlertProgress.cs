@@ -50,6 +50,27 @@ internal static class AlertProgress
         }
     }
 
+    /// <summary>Polls every 5 ms until the alert's fan-out has committed. Returns how long the fan-out
+    /// transaction took, on the database's own clock: from its start (fanned_out_at is now(), the transaction's
+    /// start time) to the clock_timestamp() of the first poll that sees it committed, so within a poll interval.</summary>
+    public static async Task<(TimeSpan Transaction, TimeSpan SinceTrigger)> WaitForFanOutAsync(NpgsqlDataSource db, long alertId,
+        long triggeredAt, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        while (true)
+        {
+            var (fannedOutAt, seenAt) = await connection.QuerySingleAsync<(DateTime?, DateTime)>(new CommandDefinition(
+                "SELECT fanned_out_at, clock_timestamp() FROM alerts WHERE id = @alertId", new { alertId },
+                cancellationToken: cancellationToken));
+            if (fannedOutAt is { } started)
+            {
+                return (seenAt - started, Stopwatch.GetElapsedTime(triggeredAt));
+            }
+
+            await Task.Delay(5, cancellationToken);
+        }
+    }
+
     public static async Task<string> StateAsync(NpgsqlDataSource db, long alertId, CancellationToken cancellationToken) =>
         (await ReadAsync(db, alertId, cancellationToken)).State;
 

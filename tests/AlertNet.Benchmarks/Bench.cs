@@ -57,7 +57,7 @@ internal static class Bench
         var defaultGroupId = await database.DefaultGroupIdAsync(cancellationToken);
         var loaded = await database.AddSubscribersAsync(protector, 0, scale.Recipients, defaultGroupId, cancellationToken);
         report.Note("setup", $"{Format.Count(scale.Recipients)} subscribers loaded (COPY, memberships, VACUUM ANALYZE) in {Format.Seconds(loaded)}");
-        var urgentGroupId = await database.CreateGroupOfFirstSubscribersAsync(BenchContext.UrgentGroup, BenchScale.UrgentGroupSize, cancellationToken);
+        await database.CreateGroupOfFirstSubscribersAsync(BenchContext.UrgentGroup, BenchScale.UrgentGroupSize, cancellationToken);
 
         var bench = new BenchContext
         {
@@ -70,7 +70,6 @@ internal static class Bench
             Api = api,
             OrganizerToken = token,
             DefaultGroupId = defaultGroupId,
-            UrgentGroupId = urgentGroupId,
             Report = report,
             RepoRoot = repoRoot,
         };

@@ -1,7 +1,4 @@
 using AlertNet.Privacy;
-using Hangfire;
-using Hangfire.Common;
-using Hangfire.States;
 using Npgsql;
 
 namespace AlertNet.Benchmarks;
@@ -29,8 +26,6 @@ internal sealed class BenchContext
 
     public required long DefaultGroupId { get; init; }
 
-    public required long UrgentGroupId { get; init; }
-
     public required Report Report { get; init; }
 
     public required string RepoRoot { get; init; }
@@ -43,13 +38,4 @@ internal sealed class BenchContext
 
     /// <summary>Filled by phase b, compared against by phase f.</summary>
     public AlertProgress.Dispatch? Urgent100k { get; set; }
-}
-
-/// <summary>A job client that queues nothing: the fan-out is timed alone, and its rows stay pending for the
-/// benchmark's own use instead of being sent.</summary>
-internal sealed class DiscardingJobClient : IBackgroundJobClient
-{
-    public string Create(Job job, IState state) => "discarded";
-
-    public bool ChangeState(string jobId, IState state, string expectedState) => false;
 }

@@ -79,12 +79,15 @@ internal static class CpuMeter
     }
 
     /// <summary>"CPU: X 95 %, Y 40 %, …" in per cent of one core, so two busy cores make 200 %.</summary>
-    public static string Describe(Sample start, Sample end)
+    public static string Describe(Sample start, Sample end) => Measure(start, end).Text;
+
+    /// <summary>The phase's CPU line, and how much of a core other processes on the machine took on average.</summary>
+    public static (string Text, double OthersPercent) Measure(Sample start, Sample end)
     {
         var elapsed = end.Total - start.Total;
         if (elapsed <= 0)
         {
-            return "CPU: not measured";
+            return ("CPU: not measured", 0);
         }
 
         var cores = Environment.ProcessorCount;
@@ -94,9 +97,10 @@ internal static class CpuMeter
         var steal = end.Steal - start.Steal;
         var busy = elapsed - (end.Idle - start.Idle);
         var others = Math.Max(0, busy - interrupts - steal - parts.Sum(p => p.Ticks));
-        return $"CPU (one core = 100 %, {cores} cores): " + string.Join(", ", parts.Select(p => $"{p.Key} {Percent(p.Ticks)}")) +
+        var text = $"CPU (one core = 100 %, {cores} cores): " + string.Join(", ", parts.Select(p => $"{p.Key} {Percent(p.Ticks)}")) +
             $", interrupts (loopback network) {Percent(interrupts)}" + (steal > 0 ? $", stolen by the hypervisor {Percent(steal)}" : "") +
             $", other processes on the machine {Percent(others)}, idle {Percent(end.Idle - start.Idle)}";
+        return (text, 100.0 * cores * others / elapsed);
     }
 
     /// <summary>utime + stime of a process, or null when it is gone.</summary>

@@ -107,18 +107,22 @@ internal sealed class Report(BenchScale scale, MachineInfo machine)
         AlertNet under test runs inside the benchmark process (WebApplication + AddAlertNet + MapAlertNet, web and
         worker roles together, as the integration tests host it) in LIVE mode: made-up Twilio credentials,
         `Twilio:ApiBaseUrl` pointing at the emulator, its own fresh database (created for the run, dropped at the
-        end). The emulator is the benchmark executable started again as `emulator --port N`: AlertNet's drill
+        end). Every phase's run log has a CPU line (this process, the emulator, AlertNet processes, the whole
+        PostgreSQL cluster, interrupts, other processes on the machine; from /proc) and, for the measured stretch,
+        the wait events of the run's PostgreSQL sessions sampled every 100 ms from pg_stat_activity; the "what
+        limits" lines are written from those. The emulator is the benchmark executable started again as `emulator --port N`: AlertNet's drill
         CarrierSimulator on Kestrel, which answers the Twilio SDK and posts two signed status callbacks per message
         (sent, delivered) back to AlertNet's public URL, up to 64 at a time (the drill default is 16; Twilio sends
         them as messages progress, so the callback storm overlaps the sending, as here). Subscribers are made-up numbers in +1 202 5xx xxxx, loaded with
         binary COPY (AES-GCM ciphertext, HMAC blind index, a third in Spanish) and made members of the default group.
 
-        - **a. Fan-out.** An alerts row is inserted and AlertNet's own `DispatchAlertJob.RunAsync` is called directly
-          (with a job client that discards the send jobs it queues), so the figure is the job's whole run (the
-          `INSERT … SELECT` of the delivery rows, the alert update, the counts) without the Hangfire pickup. The time
-          from `POST /api/alerts` until `fanned_out_at` is visible, Hangfire included, is in the run log of b. The
-          baseline is a binary COPY of the same rows (alert_id, subscriber_id, channel, language) into a scratch
-          table `LIKE deliveries INCLUDING ALL` (same defaults, identity and indexes, no foreign keys).
+        - **a. Fan-out.** An urgent alert to the 100k default group through `POST /api/alerts`; the figure is
+          DispatchAlertJob's fan-out transaction on the database's own clock: from its start (`fanned_out_at` is
+          `now()`, the transaction's start) to the `clock_timestamp()` of the first 5 ms poll that sees it committed.
+          So the Hangfire pickup before it and the sending after it are left out (the run log has trigger → committed).
+          The alert is then cancelled. The baseline is a binary COPY of the same rows (alert_id, subscriber_id,
+          channel, language) into a scratch table `LIKE deliveries INCLUDING ALL` (same defaults, identity and
+          indexes, no foreign keys). A 10-person alert first warms up JIT and plan caches.
         - **b. Dispatch.** `POST /api/alerts` to the 100k default group, then the alert row is polled every 20 ms
           until AlertNet marks it done (no delivery pending or sending). Once for an urgent alert (urgent lane), once
           for a know-your-rights campaign (bulk lane). The raw SDK loop is 32 concurrent
@@ -131,7 +135,8 @@ internal sealed class Report(BenchScale scale, MachineInfo machine)
           start). Triggers are one after another, 0 to 100 ms apart at random so they do not lock onto Hangfire's
           200 ms poll. Under load, a 100k know-your-rights campaign is running during every trigger; when one
           finishes, the next starts.
-        - **d. Status callbacks.** A 100k fan-out is marked accepted with made-up SIDs; then 64 concurrent clients
+        - **d. Status callbacks.** 100k deliveries are written as accepted with made-up SIDs (by the benchmark, under
+          an alert already done, so no sender touches them); then 64 concurrent clients
           post a signed (`TwilioSignature.Compute`) `sent` and then `delivered` callback for each delivery to
           `/webhooks/twilio/status?deliveryId=…`. Every callback moves a row forward, as in a real storm. The clients
           run in the benchmark process, so they share the CPU with AlertNet.

@@ -38,6 +38,7 @@ internal static class UrgentLatencyPhase
         long? bulkId = null;
         var bulkCampaigns = 0;
         var cpu = CpuMeter.Take();
+        await using var waits = WaitSampler.Start(bench.Db);
         var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < bench.Scale.UrgentTriggers; i++)
         {
@@ -68,7 +69,10 @@ internal static class UrgentLatencyPhase
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
-        bench.Report.Note(Phase, $"{series}: {CpuMeter.Describe(cpu, CpuMeter.Take())}");
+        var usage = CpuMeter.Measure(cpu, CpuMeter.Take());
+        var profile = await waits.StopAsync();
+        bench.Report.Note(Phase, $"{series}: {usage.Text}");
+        bench.Report.Note(Phase, $"{series}: {profile}");
         var sorted = latencies.Order().ToList();
         // A lost sample is slower than any that arrived: count it at the top end.
         sorted.AddRange(Enumerable.Repeat(double.PositiveInfinity, lost));
@@ -78,10 +82,11 @@ internal static class UrgentLatencyPhase
 
         bench.Report.Add(new Figure(Phase, $"urgent trigger → first Twilio request, {series}, {sorted.Count} triggers",
             $"p50 {Ms(p50)}, p99 {Ms(p99)}", "p99 ≤ 1 s", p99 <= 1000,
-            "an urgent alert takes two Hangfire hops (DispatchAlertJob, then SendDeliveriesJob), each waiting for the next " +
-            "200 ms queue poll (QueuePollInterval) of the urgent server, plus the fan-out transaction. " +
-            (underBulkLoad ? "Under load the bulk campaign's fan-out and sends compete for the same two cores and for PostgreSQL. " : "") +
-            "Enqueueing the first SendDeliveriesJob from TriggerAlert, or an in-process signal / LISTEN-NOTIFY wake-up, would move it."));
+            Diagnosis.Limit(profile, usage.OthersPercent,
+                "An urgent alert waits for the urgent Hangfire server's next queue poll (QueuePollInterval 200 ms) before " +
+                "DispatchAlertJob fans it out and sends. " +
+                (underBulkLoad ? "Under load the bulk campaign's fan-out and sends compete for the same cores and for PostgreSQL. " : "") +
+                "A wake-up signal (in-process, or LISTEN/NOTIFY across processes) instead of the poll would move it.")));
         bench.Report.Note(Phase, $"{series}: {latencies.Count} samples, {lost} lost (> {SampleTimeout.TotalSeconds:0} s); " +
             (latencies.Count > 0 ? $"min {Format.Ms(sorted[0])}, mean {Format.Ms(latencies.Average())}, max {Ms(sorted[^1])}; " : "") +
             $"series took {Format.Seconds(elapsed)}" +
