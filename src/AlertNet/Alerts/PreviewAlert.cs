@@ -69,18 +69,13 @@ public static class PreviewAlertEndpoint
     public static void MapPreviewAlert(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/alerts/preview", async (PreviewAlertRequest request, Mediator.IMediator mediator, CancellationToken cancellationToken) =>
             {
-                if (request.Bodies is null || request.Bodies.Count == 0)
+                if (AlertBodies.Problem(request.Bodies) is { } problem)
                 {
-                    return Results.Problem("bodies needs at least one language, e.g. {\"en\": \"...\"}.", statusCode: StatusCodes.Status400BadRequest);
-                }
-
-                if (request.Bodies.Values.Any(body => body is null || SmsSegments.IsTooLong(body)))
-                {
-                    return Results.Problem($"A body is empty or longer than {SmsSegments.MaxBodyLength} characters.", statusCode: StatusCodes.Status400BadRequest);
+                    return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest);
                 }
 
                 var groups = request.Groups is { Length: > 0 } ? request.Groups.Distinct().ToArray() : ["default"];
-                return await mediator.Send(new PreviewAlert(groups, request.Bodies), cancellationToken) is { } preview
+                return await mediator.Send(new PreviewAlert(groups, request.Bodies!), cancellationToken) is { } preview
                     ? Results.Ok(preview)
                     : Results.Problem("Unknown group.", statusCode: StatusCodes.Status400BadRequest);
             })

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Text.Json;
-using AlertNet.Delivery;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Infrastructure.Jobs;
 using AlertNet.Privacy;
@@ -88,9 +87,9 @@ public static class CampaignEndpoints
                     return Results.Problem("timeZone must be an IANA time zone such as \"America/New_York\".", statusCode: StatusCodes.Status400BadRequest);
                 }
 
-                if (request.Bodies is null || request.Bodies.Count == 0 || request.Bodies.Values.Any(b => string.IsNullOrWhiteSpace(b) || SmsSegments.IsTooLong(b)))
+                if (AlertBodies.Problem(request.Bodies) is { } problem)
                 {
-                    return Results.Problem($"bodies needs at least one language with a text of at most {SmsSegments.MaxBodyLength} characters.", statusCode: StatusCodes.Status400BadRequest);
+                    return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest);
                 }
 
                 var groups = request.Groups is { Length: > 0 } ? request.Groups.Distinct().ToArray() : ["default"];
@@ -104,7 +103,7 @@ public static class CampaignEndpoints
                     }
                 }
 
-                return await mediator.Send(new ScheduleCampaign(request.Name, request.Cron, zone, groups, request.Bodies, user.Identity!.Name!), cancellationToken) switch
+                return await mediator.Send(new ScheduleCampaign(request.Name, request.Cron, zone, groups, request.Bodies!, user.Identity!.Name!), cancellationToken) switch
                 {
                     ScheduleCampaignResult.Scheduled created => Results.Created($"/api/campaigns/{created.Id}", new { id = created.Id }),
                     ScheduleCampaignResult.InvalidCron => Results.Problem(

@@ -109,19 +109,9 @@ public static class TriggerAlertEndpoint
             return $"type must be one of: {string.Join(", ", AlertType.All)}.";
         }
 
-        if (request.Bodies is null || request.Bodies.Count == 0 || request.Bodies.Values.Any(string.IsNullOrWhiteSpace))
+        if (AlertBodies.Problem(request.Bodies) is { } bodiesProblem)
         {
-            return "bodies needs at least one language with a text, e.g. {\"en\": \"...\"}.";
-        }
-
-        if (request.Bodies.Keys.Any(language => language.Length is < 2 or > 8))
-        {
-            return "bodies must be keyed by language code, e.g. en, es.";
-        }
-
-        if (request.Bodies.Values.Any(SmsSegments.IsTooLong))
-        {
-            return $"A body is longer than {SmsSegments.MaxBodyLength} characters, Twilio's limit.";
+            return bodiesProblem;
         }
 
         if (request.Groups is not null && request.Groups.Any(string.IsNullOrWhiteSpace))
