@@ -204,6 +204,7 @@ public static class ReceiveInboundMessageEndpoint
                 return Results.Content(twiml.ToString(), "text/xml");
             })
             .AllowAnonymous()
+            .AddEndpointFilter<InboundFormGuard>()
             .AddEndpointFilter<TwilioWebhookFilter>()
             .DisableAntiforgery();
 }
