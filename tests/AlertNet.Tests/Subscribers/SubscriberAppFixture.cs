@@ -23,15 +23,27 @@ public sealed class SubscriberAppFixture : IAsyncLifetime
 
     public async Task DisposeAsync() => await App.DisposeAsync();
 
+    /// <summary>An alert a previous test sent may still be delivering in the background; TRUNCATE then takes its
+    /// locks in another order and PostgreSQL may pick the reset as a deadlock victim: try again.</summary>
     public async Task ResetAsync()
     {
-        await using var connection = await App.Db.OpenConnectionAsync();
-        await connection.ExecuteAsync(
-            """
-            TRUNCATE subscribers, opt_outs, memberships, inbound_messages, unknown_text_hints, deliveries, alerts, hotline_reports,
-                organizer_phones, audit_log CASCADE;
-            DELETE FROM groups WHERE NOT is_default;
-            """);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = await App.Db.OpenConnectionAsync();
+                await connection.ExecuteAsync(
+                    """
+                    TRUNCATE subscribers, opt_outs, memberships, inbound_messages, unknown_text_hints, deliveries, alerts, hotline_reports,
+                        organizer_phones, audit_log CASCADE;
+                    DELETE FROM groups WHERE NOT is_default;
+                    """);
+                return;
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.DeadlockDetected && attempt < 5)
+            {
+            }
+        }
     }
 
     /// <summary>Posts a signed inbound webhook; returns the reply text, or null for silence.</summary>
