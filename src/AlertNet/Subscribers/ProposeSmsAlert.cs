@@ -42,18 +42,14 @@ public sealed class ProposeSmsAlert(Mediator.IMediator mediator, PersonalDataPro
         }
 
         var text = Keywords.TextAfterWords(body, keyword.Keyword.Split(' ').Length + found.Keyword.Split(' ').Length);
-        if (text.Length == 0)
+        var bodies = new Dictionary<string, string> { [organizer.Language] = text };
+        if (AlertBodies.Problem(bodies) is not null)
         {
-            return replies.Get("smsAlertUsage", organizer.Language);
+            // The API's rules for a body: some text, at most 1,600 characters.
+            return replies.Get(SmsSegments.IsTooLong(text) ? "smsAlertTooLong" : "smsAlertUsage", organizer.Language);
         }
 
-        if (SmsSegments.IsTooLong(text))
-        {
-            return replies.Get("smsAlertTooLong", organizer.Language);
-        }
-
-        if (await mediator.Send(new PreviewAlert([found.Name], new Dictionary<string, string> { [organizer.Language] = text }),
-                cancellationToken) is not { } preview)
+        if (await mediator.Send(new PreviewAlert([found.Name], bodies), cancellationToken) is not { } preview)
         {
             return replies.Get("smsAlertUnknownGroup", organizer.Language, Values(("group", found.Name)));
         }
