@@ -66,7 +66,8 @@ public sealed class SendDeliveriesJob(
         // Cancelling an alert stops new sends within a fraction of a second, in every process: each
         // batch watches the alert's state while it sends.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-        var watcher = WatchForCancelAsync(alert.Id, stop);
+        var optedOut = new ConcurrentDictionary<long, bool>();
+        var watcher = WatchAsync(alert.Id, batch.Select(d => d.Id).ToArray(), optedOut, stop);
         var started = new ConcurrentDictionary<long, bool>();
         try
         {
@@ -76,7 +77,8 @@ public sealed class SendDeliveriesJob(
                 {
                     await throttle.WaitAsync(alert.SegmentsFor(delivery.Language), alert.IsUrgent, ct);
                     started[delivery.Id] = true;
-                    await sender.SendAsync(alert, delivery);
+                    // Someone who texted STOP while this batch waited for its turn gets nothing.
+                    await sender.SendAsync(alert, optedOut.ContainsKey(delivery.Id) ? delivery with { OptedOut = true } : delivery);
                 });
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -94,7 +96,9 @@ public sealed class SendDeliveriesJob(
         }
     }
 
-    private async Task WatchForCancelAsync(long alertId, CancellationTokenSource stop)
+    /// <summary>While a batch sends, looks every quarter second for what changed since it was claimed:
+    /// the alert cancelled (stop), or recipients who opted out (skip them).</summary>
+    private async Task WatchAsync(long alertId, long[] deliveryIds, ConcurrentDictionary<long, bool> optedOut, CancellationTokenSource stop)
     {
         try
         {
@@ -102,8 +106,20 @@ public sealed class SendDeliveriesJob(
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(250), stop.Token);
                 await using var connection = await db.OpenConnectionAsync(stop.Token);
-                var state = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-                    "SELECT state FROM alerts WHERE id = @alertId", new { alertId }, cancellationToken: stop.Token));
+                using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+                    """
+                    SELECT state FROM alerts WHERE id = @alertId;
+                    SELECT d.id FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+                    WHERE d.id = ANY(@deliveryIds)
+                      AND (s.status <> 'active' OR EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index));
+                    """,
+                    new { alertId, deliveryIds }, cancellationToken: stop.Token));
+                var state = await results.ReadSingleAsync<string>();
+                foreach (var id in await results.ReadAsync<long>())
+                {
+                    optedOut[id] = true;
+                }
+
                 if (state == "cancelled")
                 {
                     await stop.CancelAsync();

@@ -204,7 +204,6 @@ public static class ReceiveInboundMessageEndpoint
                 return Results.Content(twiml.ToString(), "text/xml");
             })
             .AllowAnonymous()
-            .AddEndpointFilter<InboundFormGuard>()
             .AddEndpointFilter<TwilioWebhookFilter>()
             .DisableAntiforgery();
 }

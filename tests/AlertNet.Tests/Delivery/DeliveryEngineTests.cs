@@ -153,4 +153,29 @@ public sealed class DeliveryEngineTests : IAsyncLifetime
         Assert.Equal(4, preview.GetProperty("segments").GetInt64());
         Assert.Equal(4 / 40.0, preview.GetProperty("estimatedSeconds").GetDouble(), 3);
     }
+
+    [Fact]
+    public async Task Stop_during_an_alert_in_flight_means_nothing_more_reaches_that_number()
+    {
+        var numbers = AlertNetTestApp.Numbers(200);
+        await _app.JoinAllAsync(numbers);
+        var id = await AlertNetTestApp.TriggerAlertAsync(_organizer, new { type = "urgent", bodies = new { en = "Test" } });
+        await Eventually.TrueAsync(() => _app.Carrier.Messages.Count >= 20, TimeSpan.FromSeconds(30), "the alert to start going out");
+
+        // Deliveries go out in id order: the last one is still waiting.
+        string last;
+        await using (var connection = await _app.Db.OpenConnectionAsync())
+        {
+            last = _app.Protector.Decrypt((await connection.ExecuteScalarAsync<byte[]>(
+                "SELECT s.phone_cipher FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id ORDER BY d.id DESC LIMIT 1"))!);
+        }
+
+        var confirmation = await _app.TextAsync(last, "STOP");
+        Assert.False(string.IsNullOrEmpty(confirmation));
+        var alert = await AlertNetTestApp.WaitUntilSettledAsync(_organizer, id, expectedRecipients: 200);
+
+        Assert.Equal(0, _app.Carrier.CountTo(last));
+        Assert.Equal(1, alert.GetProperty("counts").GetProperty("skipped").GetInt32());
+        Assert.Equal(199, alert.GetProperty("counts").GetProperty("delivered").GetInt32());
+    }
 }

@@ -201,4 +201,16 @@ public sealed class AlertPathTests : IAsyncLifetime
 
         Assert.Equal("Stay home", Assert.Single(_app.Carrier.Messages).Body);
     }
+
+    [Fact]
+    public async Task A_status_webhook_that_is_not_a_readable_form_gets_a_4xx_with_the_reason()
+    {
+        var json = await _app.Http.PostAsync("/webhooks/twilio/status?deliveryId=1",
+            new StringContent("{\"MessageStatus\":\"delivered\"}", System.Text.Encoding.UTF8, "application/json"));
+        var tooMany = await _app.Http.PostAsync("/webhooks/twilio/status?deliveryId=1",
+            new FormUrlEncodedContent(Enumerable.Range(0, 1100).Select(i => KeyValuePair.Create($"f{i}", "x"))));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooMany.StatusCode);
+    }
 }

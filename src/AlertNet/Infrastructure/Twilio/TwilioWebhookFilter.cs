@@ -6,7 +6,8 @@ namespace AlertNet.Infrastructure.Twilio;
 
 /// <summary>Verifies X-Twilio-Signature before a webhook handler sees anything. The URL checked is
 /// the configured public address, never the request's own (a proxy may have rewritten it).
-/// A missing or wrong signature gets 403 and changes nothing.</summary>
+/// A missing or wrong signature gets 403 and changes nothing; a body that is not a readable form
+/// gets 415, 413 or 400 with the reason.</summary>
 public sealed class TwilioWebhookFilter(TwilioSettings twilio, IOptions<AlertNetOptions> options, ILogger<TwilioWebhookFilter> logger)
     : IEndpointFilter
 {
@@ -15,15 +16,34 @@ public sealed class TwilioWebhookFilter(TwilioSettings twilio, IOptions<AlertNet
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var request = context.HttpContext.Request;
+        if (!request.HasFormContentType)
+        {
+            return Results.Problem("Twilio webhooks are posted as application/x-www-form-urlencoded.",
+                statusCode: StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(context.HttpContext.RequestAborted);
+        }
+        catch (InvalidDataException error)
+        {
+            // Beyond ASP.NET Core's form limits (1,024 fields, 4 MB a value), or undecodable (a NUL
+            // character): a clear 4xx, not an exception. The reader's own words name the limit.
+            var tooLarge = error.Message.Contains("limit", StringComparison.OrdinalIgnoreCase);
+            return Results.Problem("The form could not be read: " + error.Message,
+                statusCode: tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest);
+        }
+
         var signature = request.Headers["X-Twilio-Signature"].ToString();
-        if (string.IsNullOrEmpty(signature) || !request.HasFormContentType)
+        if (string.IsNullOrEmpty(signature))
         {
             // RequestValidator throws on an empty signature: answer before calling it.
             logger.LogWarning("Rejected a webhook to {Path} without a signature", request.Path.Value);
             return Results.Problem("Missing X-Twilio-Signature.", statusCode: StatusCodes.Status403Forbidden);
         }
 
-        var form = await request.ReadFormAsync(context.HttpContext.RequestAborted);
         var parameters = form.ToDictionary(field => field.Key, field => field.Value.ToString(), StringComparer.Ordinal);
         var url = options.Value.PublicBaseUrl.TrimEnd('/') + request.Path + request.QueryString;
         if (!_validator.Validate(url, parameters, signature))
