@@ -111,13 +111,24 @@ internal static class Bench
         }
         catch (OperationCanceledException) when (phaseTimeout.IsCancellationRequested)
         {
-            bench.Report.Note(title[..1], cancellationToken.IsCancellationRequested
-                ? "NOT FINISHED: the whole run's time limit was reached"
-                : $"NOT FINISHED: timed out after {timeout.TotalMinutes:0} min");
+            Unfinished(cancellationToken.IsCancellationRequested
+                ? "not finished: the whole run's time limit was reached"
+                : $"not finished: timed out after {timeout.TotalMinutes:0} min");
         }
         catch (Exception error) when (error is not OutOfMemoryException)
         {
-            bench.Report.Note(title[..1], $"FAILED: {error.GetType().Name}: {error.Message}");
+            Unfinished($"failed: {error.GetType().Name}: {error.Message}");
+        }
+
+        // The table must show every phase: one that stopped before its first figure gets a row saying so.
+        void Unfinished(string why)
+        {
+            var phase = title[..1];
+            bench.Report.Note(phase, why.ToUpperInvariant()[..1] + why[1..]);
+            if (bench.Report.FigureCount(phase) == 0)
+            {
+                bench.Report.Add(new Figure(phase, title[3..], why, "see the run log", null));
+            }
         }
     }
 

@@ -23,6 +23,11 @@ internal static class Diagnosis
             observed.Add($"PostgreSQL sessions were running or waiting for a core {Percent(waits.Cpu)} of the time");
         }
 
+        if (waits is { Statements: [var (statement, share), ..] } && share >= 0.25)
+        {
+            observed.Add($"the busiest statement was `{statement}…` ({Percent(share)} of the sessions' time)");
+        }
+
         if (othersPercent >= 25)
         {
             observed.Add($"other processes on the machine took {othersPercent.ToString("0", CultureInfo.InvariantCulture)} % of a core " +

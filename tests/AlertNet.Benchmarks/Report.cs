@@ -24,6 +24,9 @@ internal sealed class Report(BenchScale scale, MachineInfo machine)
     private readonly List<(string Phase, string Text)> _notes = [];
     private readonly DateTime _startedUtc = DateTime.UtcNow;
 
+    /// <summary>Figures of a phase so far, so that a phase that failed before its first one still gets a row.</summary>
+    public int FigureCount(string phase) => _figures.Count(f => f.Phase == phase);
+
     public void Add(Figure figure)
     {
         _figures.Add(figure);
@@ -107,14 +110,17 @@ internal sealed class Report(BenchScale scale, MachineInfo machine)
         AlertNet under test runs inside the benchmark process (WebApplication + AddAlertNet + MapAlertNet, web and
         worker roles together, as the integration tests host it) in LIVE mode: made-up Twilio credentials,
         `Twilio:ApiBaseUrl` pointing at the emulator, its own fresh database (created for the run, dropped at the
-        end). Every phase's run log has a CPU line (this process, the emulator, AlertNet processes, the whole
-        PostgreSQL cluster, interrupts, other processes on the machine; from /proc) and, for the measured stretch,
-        the wait events of the run's PostgreSQL sessions sampled every 100 ms from pg_stat_activity; the "what
-        limits" lines are written from those. The emulator is the benchmark executable started again as `emulator --port N`: AlertNet's drill
+        end). The emulator is the benchmark executable started again as `emulator --port N`: AlertNet's drill
         CarrierSimulator on Kestrel, which answers the Twilio SDK and posts two signed status callbacks per message
         (sent, delivered) back to AlertNet's public URL, up to 64 at a time (the drill default is 16; Twilio sends
-        them as messages progress, so the callback storm overlaps the sending, as here). Subscribers are made-up numbers in +1 202 5xx xxxx, loaded with
-        binary COPY (AES-GCM ciphertext, HMAC blind index, a third in Spanish) and made members of the default group.
+        them as messages progress, so the callback storm overlaps the sending, as here). Subscribers are made-up
+        numbers in +1 202 5xx xxxx, loaded with binary COPY (AES-GCM ciphertext, HMAC blind index, a third in
+        Spanish) and made members of the default group.
+
+        Every phase's run log has a CPU line (this process, the emulator, AlertNet processes, the whole PostgreSQL
+        cluster, interrupts, other processes on the machine; from /proc) and, for the measured stretch, what the
+        run's PostgreSQL sessions were doing, sampled every 100 ms from pg_stat_activity (wait events and
+        statements). The "what limits" lines are written from those observations.
 
         - **a. Fan-out.** An urgent alert to the 100k default group through `POST /api/alerts`; the figure is
           DispatchAlertJob's fan-out transaction on the database's own clock: from its start (`fanned_out_at` is

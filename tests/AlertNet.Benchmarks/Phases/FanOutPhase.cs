@@ -28,8 +28,8 @@ internal static class FanOutPhase
         await waits.DisposeAsync();
         bench.Report.Note(Phase, $"fan-out transaction {Format.Seconds(fanOut)}; trigger → fan-out committed {Format.Seconds(sinceTrigger)} " +
             "(with the Hangfire pickup); then cancelled");
-        bench.Report.Note(Phase, $"fan-out: {profile}");
-        bench.Report.Note(Phase, $"fan-out: {others.Text}");
+        bench.Report.Note(Phase, $"trigger to cancelled (the fan-out, then the first sends): {profile}");
+        bench.Report.Note(Phase, $"trigger to cancelled: {others.Text}");
 
         int recipients;
         TimeSpan copy;
