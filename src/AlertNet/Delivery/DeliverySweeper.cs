@@ -31,7 +31,7 @@ public sealed class DeliverySweeper(NpgsqlDataSource db, IBackgroundJobClient jo
             catch (NpgsqlException error)
             {
                 // The database may be restarting; the next tick tries again.
-                logger.LogWarning("Delivery sweep failed: {Error}", error.GetType().Name);
+                logger.LogWarning("Delivery sweep failed: {Error} {SqlState}", error.GetType().Name, error.SqlState);
             }
         }
     }
