@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -39,22 +38,7 @@ public sealed class CreateTokenCommandTests : IAsyncLifetime
 
     private async Task<(int ExitCode, string Output)> RunAlertNetAsync(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet", [AlertNetTestApp.AlertNetDll(), .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var (key, value) in _app.Settings.Where(s => s.Key != "urls"))
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        await errors;
-        return (process.ExitCode, await output);
+        var (exitCode, output, _) = await _app.RunCommandAsync(arguments);
+        return (exitCode, output);
     }
 }

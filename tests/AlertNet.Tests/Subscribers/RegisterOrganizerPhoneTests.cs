@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AlertNet.Hosting;
 using AlertNet.Subscribers;
 using AlertNet.Tests.Support;
@@ -100,26 +99,11 @@ public sealed class RegisterOrganizerPhoneTests(SubscriberAppFixture fixture) : 
     [Fact]
     public async Task The_verb_runs_from_the_command_line()
     {
-        var start = new ProcessStartInfo("dotnet",
-            [AlertNetTestApp.AlertNetDll(), RegisterOrganizerPhone.Verb, "--phone", Maria, "--name", "night-shift"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var (key, value) in App.Settings.Where(s => s.Key != "urls"))
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
+        var (exitCode, output, errors) = await App.RunCommandAsync(RegisterOrganizerPhone.Verb, "--phone", Maria, "--name", "night-shift");
 
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-
-        Assert.True(process.ExitCode == 0, await errors);
-        Assert.Contains("Registered organizer phone night-shift (••• ••• 0185)", await output, StringComparison.Ordinal);
-        Assert.DoesNotContain("5550185", await output, StringComparison.Ordinal);
+        Assert.True(exitCode == 0, errors);
+        Assert.Contains("Registered organizer phone night-shift (••• ••• 0185)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("5550185", output, StringComparison.Ordinal);
     }
 
     private async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)

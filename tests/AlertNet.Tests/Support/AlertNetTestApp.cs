@@ -197,6 +197,28 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         _workers.Add(process);
     }
 
+    /// <summary>Runs the AlertNet executable with arguments (a command-line verb) against this app's
+    /// database and keys, as an administrator would, and returns its exit code, output and errors.</summary>
+    public async Task<(int ExitCode, string Output, string Errors)> RunCommandAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", [AlertNetDll(), .. arguments])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (key, value) in Settings.Where(s => s.Key != "urls"))
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output, await errors);
+    }
+
     /// <summary>SIGKILL, as a crash or an out-of-memory kill would: no shutdown, no clean-up.</summary>
     public void KillWorkerProcesses()
     {
