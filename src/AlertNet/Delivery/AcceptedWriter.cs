@@ -1,4 +1,3 @@
-using Dapper;
 using Npgsql;
 
 namespace AlertNet.Delivery;
@@ -14,8 +13,10 @@ public sealed class AcceptedWriter(NpgsqlDataSource db, ILogger<AcceptedWriter> 
     protected override async Task WriteGroupAsync(IReadOnlyList<Accepted> group)
     {
         // A status callback may already have moved a row past "accepted": the state only moves forward.
-        await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
-        await connection.ExecuteAsync(
+        // Rows in id order, so that two writers updating overlapping rows lock them in the same order.
+        var ordered = group.OrderBy(a => a.DeliveryId).ToList();
+        await ExecuteWithRelaxedCommitAsync(
+            db,
             """
             UPDATE deliveries d
             SET twilio_sid = coalesce(d.twilio_sid, c.sid), channel = c.channel,
@@ -26,9 +27,9 @@ public sealed class AcceptedWriter(NpgsqlDataSource db, ILogger<AcceptedWriter> 
             """,
             new
             {
-                ids = group.Select(a => a.DeliveryId).ToArray(),
-                sids = group.Select(a => a.Sid).ToArray(),
-                channels = group.Select(a => a.Channel).ToArray(),
+                ids = ordered.Select(a => a.DeliveryId).ToArray(),
+                sids = ordered.Select(a => a.Sid).ToArray(),
+                channels = ordered.Select(a => a.Channel).ToArray(),
             });
     }
 }

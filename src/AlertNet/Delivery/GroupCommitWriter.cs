@@ -1,4 +1,6 @@
 using System.Threading.Channels;
+using Dapper;
+using Npgsql;
 
 namespace AlertNet.Delivery;
 
@@ -34,6 +36,19 @@ public abstract class GroupCommitWriter<T>(ILogger logger) : BackgroundService
     }
 
     protected abstract Task WriteGroupAsync(IReadOnlyList<T> group);
+
+    /// <summary>Runs a group's statements in one transaction whose commit does not wait for the WAL
+    /// flush. A PostgreSQL crash can lose the last few hundred milliseconds of such groups, and that is
+    /// safe here: a lost SID leaves its delivery claimed, and the claim's expiry makes the sweeper find
+    /// the message at Twilio (reconcile) instead of sending again; a lost status is fetched from Twilio
+    /// by the status refresh. The claim itself, which guards against double sends, commits durably.</summary>
+    protected static async Task ExecuteWithRelaxedCommitAsync(NpgsqlDataSource db, string sql, object parameters)
+    {
+        await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+        await connection.ExecuteAsync("SET LOCAL synchronous_commit = off;\n" + sql, parameters, transaction);
+        await transaction.CommitAsync(CancellationToken.None);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -1,4 +1,3 @@
-using Dapper;
 using Npgsql;
 
 namespace AlertNet.Delivery;
@@ -16,9 +15,10 @@ public sealed class StatusCallbackWriter(NpgsqlDataSource db, ILogger<StatusCall
         var latest = group
             .GroupBy(c => c.DeliveryId)
             .Select(g => g.MaxBy(c => DeliveryState.Rank(c.State))! with { ErrorCode = g.Max(c => c.ErrorCode) })
+            .OrderBy(c => c.DeliveryId) // the same lock order in every writer
             .ToList();
-        await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
-        await connection.ExecuteAsync(
+        await ExecuteWithRelaxedCommitAsync(
+            db,
             """
             UPDATE deliveries d
             SET state = c.state,
@@ -43,7 +43,8 @@ public sealed class StatusCallbackWriter(NpgsqlDataSource db, ILogger<StatusCall
         var optedOut = latest.Where(c => c.ErrorCode == TwilioErrors.OptedOut).Select(c => c.DeliveryId).ToArray();
         if (optedOut.Length > 0)
         {
-            await connection.ExecuteAsync(
+            await ExecuteWithRelaxedCommitAsync(
+                db,
                 """
                 INSERT INTO opt_outs (phone_index)
                 SELECT s.phone_index FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id WHERE d.id = ANY(@optedOut)
