@@ -12,9 +12,11 @@ public sealed record ClaimedDelivery(long Id, string Channel, string Language, i
 /// expects, so two workers, a sweeper and a status callback can never move a delivery backwards.</summary>
 public sealed class DeliveryStore(NpgsqlDataSource db, AcceptedWriter accepted, IOptions<DeliveryOptions> options)
 {
-    /// <summary>Claims up to BatchSize due deliveries of an alert, with a lease (FOR UPDATE SKIP LOCKED:
-    /// concurrent claimers in any process take disjoint rows).</summary>
-    public async Task<List<ClaimedDelivery>> ClaimBatchAsync(long alertId, CancellationToken cancellationToken)
+    /// <summary>Claims up to BatchSize due deliveries of an alert with ids above <paramref name="afterId"/>,
+    /// with a lease (FOR UPDATE SKIP LOCKED: concurrent claimers in any process take disjoint rows).
+    /// A job passes the last id it claimed: the index entries of rows already sent stay behind until
+    /// vacuum, and starting past them keeps each claim's cost flat instead of growing with the alert.</summary>
+    public async Task<List<ClaimedDelivery>> ClaimBatchAsync(long alertId, long afterId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<ClaimedDelivery>(new CommandDefinition(
@@ -33,7 +35,7 @@ public sealed class DeliveryStore(NpgsqlDataSource db, AcceptedWriter accepted, 
                                WHERE x.phone_index = s.phone_index AND x.channel = 'sms' AND x.status = 'active') AS has_sms
                 FROM deliveries d
                 LEFT JOIN subscribers s ON s.id = d.subscriber_id
-                WHERE d.alert_id = @alertId
+                WHERE d.alert_id = @alertId AND d.id > @afterId
                   AND d.state IN ('pending', 'sending')
                   AND (d.claimed_until IS NULL OR d.claimed_until <= now())
                 ORDER BY d.id
@@ -45,7 +47,7 @@ public sealed class DeliveryStore(NpgsqlDataSource db, AcceptedWriter accepted, 
                       c.previous_claim_at AS previousclaimat, c.phone_cipher AS phonecipher, c.opted_out AS optedout,
                       c.last_inbound_at AS lastinboundat, c.has_sms AS hassms
             """,
-            new { alertId, batchSize = options.Value.BatchSize, lease = (double)options.Value.ClaimLeaseSeconds },
+            new { alertId, afterId, batchSize = options.Value.BatchSize, lease = (double)options.Value.ClaimLeaseSeconds },
             cancellationToken: cancellationToken));
         return rows.ToList();
     }

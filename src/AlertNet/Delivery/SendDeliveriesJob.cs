@@ -26,6 +26,7 @@ public sealed class SendDeliveriesJob(
     {
         var alert = await LoadAsync(alertId, cancellationToken);
         var started = Stopwatch.GetTimestamp();
+        var claimedUpTo = 0L;
         while (alert is { State: "sending" } && !cancellationToken.IsCancellationRequested)
         {
             if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(deliveryOptions.Value.JobSliceSeconds))
@@ -42,11 +43,22 @@ public sealed class SendDeliveriesJob(
                 break;
             }
 
-            var batch = await store.ClaimBatchAsync(alertId, cancellationToken);
+            var batch = await store.ClaimBatchAsync(alertId, claimedUpTo, cancellationToken);
+            if (batch.Count == 0 && claimedUpTo > 0)
+            {
+                // Nothing due past this job's cursor: look once more from the start, for retries that fell
+                // due and rows whose claims expired behind it. (A cursor lives one slice, so such rows are
+                // also found by the next job within seconds.)
+                claimedUpTo = 0;
+                batch = await store.ClaimBatchAsync(alertId, claimedUpTo, cancellationToken);
+            }
+
             if (batch.Count == 0)
             {
                 break;
             }
+
+            claimedUpTo = batch.Max(d => d.Id);
 
             await SendBatchAsync(alert, batch, cancellationToken);
             alert = await LoadAsync(alertId, cancellationToken);
@@ -100,20 +112,26 @@ public sealed class SendDeliveriesJob(
     /// the alert cancelled (stop), or recipients who opted out (skip them).</summary>
     private async Task WatchAsync(long alertId, long[] deliveryIds, ConcurrentDictionary<long, bool> optedOut, CancellationTokenSource stop)
     {
+        var claimed = Stopwatch.GetTimestamp();
         try
         {
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(250), stop.Token);
+                // The claim saw every opt-out committed before it; what can have changed since are the
+                // subscribers whose status changed lately (every opt-out path marks them). The window
+                // reaches back past the claim by a minute, for opt-outs whose transaction started before
+                // the claim but committed after it.
+                var window = Stopwatch.GetElapsedTime(claimed).TotalSeconds + 60;
                 await using var connection = await db.OpenConnectionAsync(stop.Token);
                 using var results = await connection.QueryMultipleAsync(new CommandDefinition(
                     """
                     SELECT state FROM alerts WHERE id = @alertId;
-                    SELECT d.id FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
-                    WHERE d.id = ANY(@deliveryIds)
-                      AND (s.status <> 'active' OR EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index));
+                    SELECT d.id FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id
+                    WHERE s.status <> 'active' AND s.updated_at >= now() - make_interval(secs => @window)
+                      AND d.id = ANY(@deliveryIds);
                     """,
-                    new { alertId, deliveryIds }, cancellationToken: stop.Token));
+                    new { alertId, deliveryIds, window }, cancellationToken: stop.Token));
                 var state = await results.ReadSingleAsync<string>();
                 foreach (var id in await results.ReadAsync<long>())
                 {
