@@ -16,6 +16,11 @@ public sealed class DispatchAlertJob(NpgsqlDataSource db, IBackgroundJobClient j
     public async Task RunAsync(long alertId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        if (!await WaitForSendTimeAsync(connection, alertId, cancellationToken))
+        {
+            return;
+        }
+
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var alert = await connection.QuerySingleOrDefaultAsync<(string State, string Type)?>(new CommandDefinition(
             "SELECT state, type FROM alerts WHERE id = @alertId FOR UPDATE", new { alertId }, transaction,
@@ -77,6 +82,31 @@ public sealed class DispatchAlertJob(NpgsqlDataSource db, IBackgroundJobClient j
         // itself, so the first message leaves without that wait.
         EnqueueSenders(jobs, alertId, AlertLane(found.Type), pending, options.Value, keepOne: true);
         await ActivatorUtilities.CreateInstance<SendDeliveriesJob>(services).RunAsync(alertId, cancellationToken);
+    }
+
+    /// <summary>A scheduled alert never goes out early. Hangfire keeps a schedule to the whole second and
+    /// polls it every second, so its job can start up to a second before the alert's time: wait out a
+    /// short remainder, or schedule again (and say so: false) if the alert was moved later.</summary>
+    private async Task<bool> WaitForSendTimeAsync(NpgsqlConnection connection, long alertId, CancellationToken cancellationToken)
+    {
+        var scheduled = await connection.QuerySingleOrDefaultAsync<(DateTime? SendAt, string Type)?>(new CommandDefinition(
+            "SELECT send_at, type FROM alerts WHERE id = @alertId AND state = 'queued'", new { alertId },
+            cancellationToken: cancellationToken));
+        if (scheduled is not { SendAt: { } sendAt } alert || sendAt <= DateTime.UtcNow)
+        {
+            return true;
+        }
+
+        var remaining = sendAt - DateTime.UtcNow;
+        if (remaining > TimeSpan.FromSeconds(5))
+        {
+            jobs.Schedule<DispatchAlertJob>(AlertLane(alert.Type), job => job.RunAsync(alertId, CancellationToken.None),
+                new DateTimeOffset(DateTime.SpecifyKind(sendAt, DateTimeKind.Utc)));
+            return false;
+        }
+
+        await Task.Delay(remaining, cancellationToken);
+        return true;
     }
 
     /// <summary>Enough batch jobs to keep every worker busy, but never one per recipient.</summary>
