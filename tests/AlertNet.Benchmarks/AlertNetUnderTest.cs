@@ -163,10 +163,17 @@ internal sealed class AlertNetProcess : IAsyncDisposable
             catch (HttpRequestException)
             {
             }
+            catch (TaskCanceledException) when (!ready.IsCancellationRequested)
+            {
+                // This probe's own 5 s timeout (a busy machine, or PostgreSQL restarting): ask again.
+            }
 
             await Task.Delay(200, ready.Token);
         }
     }
+
+    /// <summary>SIGKILL, as a crash or the out-of-memory killer would: no shutdown, no clean-up.</summary>
+    public Task KillAsync() => ChildProcesses.KillAsync(_process);
 
     public ValueTask DisposeAsync() => new(ChildProcesses.StopAsync(_process, TimeSpan.FromSeconds(10)));
 }

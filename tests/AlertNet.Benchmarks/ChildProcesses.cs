@@ -5,7 +5,7 @@ using System.Net.Sockets;
 
 namespace AlertNet.Benchmarks;
 
-/// <summary>Starting and stopping the benchmark's child processes: the emulator and, for the 1M phase, AlertNet.</summary>
+/// <summary>Starting and stopping the child processes of the bench and chaos commands: the emulator and AlertNet processes.</summary>
 internal static class ChildProcesses
 {
     private static readonly List<Process> Running = [];
@@ -58,6 +58,30 @@ internal static class ChildProcesses
                     await process.WaitForExitAsync(CancellationToken.None);
                 }
             }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        finally
+        {
+            lock (Running)
+            {
+                Running.Remove(process);
+            }
+
+            process.Dispose();
+        }
+    }
+
+    /// <summary>SIGKILL (Process.Kill on Linux), then forgets the process.</summary>
+    public static async Task KillAsync(Process process)
+    {
+        try
+        {
+            CpuMeter.Forget(process.Id);
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
         }
         catch (InvalidOperationException)
         {

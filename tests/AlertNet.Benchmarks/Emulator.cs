@@ -42,6 +42,13 @@ internal static class Emulator
         var callbackConcurrency = concurrencyIndex >= 0 && concurrencyIndex + 1 < args.Length
             ? int.Parse(args[concurrencyIndex + 1], CultureInfo.InvariantCulture)
             : 16;
+        // Chaos runs: "--faults 429=10,500=2,timeout=1,reset=1 --fault-seed 42" (see CarrierFaults); none by default.
+        var faultsIndex = Array.IndexOf(args, "--faults");
+        var seedIndex = Array.IndexOf(args, "--fault-seed");
+        var faults = faultsIndex >= 0 && faultsIndex + 1 < args.Length
+            ? CarrierFaults.Parse(args[faultsIndex + 1],
+                seedIndex >= 0 && seedIndex + 1 < args.Length ? int.Parse(args[seedIndex + 1], CultureInfo.InvariantCulture) : 0)
+            : new CarrierFaults();
         var accountSid = Environment.GetEnvironmentVariable(AccountSidVariable);
         var authToken = Environment.GetEnvironmentVariable(AuthTokenVariable);
         if (string.IsNullOrEmpty(accountSid) || string.IsNullOrEmpty(authToken))
@@ -65,6 +72,7 @@ internal static class Emulator
             // would measure the callback path instead.
             simulator.CallbackQueueCapacity = 4_000_000;
             simulator.MaxConcurrentCallbacks = callbackConcurrency;
+            simulator.Faults = faults;
         });
         builder.Services.AddSingleton<ArrivalMarks>();
 
@@ -112,7 +120,11 @@ internal static class Emulator
         app.MapGet("/bench/now", () => Stopwatch.GetTimestamp());
 
         app.MapGet("/bench/stats", (CarrierSimulator carrier) =>
-            new EmulatorStats(carrier.CreateRequests, carrier.CallbacksPosted, carrier.CallbacksFailed, Environment.WorkingSet));
+            new EmulatorStats(carrier.CreateRequests, carrier.CallbacksPosted, carrier.CallbacksFailed, Environment.WorkingSet,
+                carrier.FaultsInjected.ToDictionary(f => f.Key.ToString(), f => f.Value, StringComparer.Ordinal)));
+
+        // What each recipient received: the number of accepted messages per To address.
+        app.MapGet("/bench/recipients", (CarrierSimulator carrier) => carrier.CountsByRecipient);
 
         // Between phases: forget every message (memory) and counter, so each phase's counts are its own.
         app.MapPost("/bench/reset", (CarrierSimulator carrier, ArrivalMarks marks) =>
@@ -149,4 +161,5 @@ internal static class Emulator
 }
 
 /// <summary>The emulator's counters since its last reset.</summary>
-internal sealed record EmulatorStats(long CreateRequests, long CallbacksPosted, long CallbacksFailed, long WorkingSet);
+internal sealed record EmulatorStats(long CreateRequests, long CallbacksPosted, long CallbacksFailed, long WorkingSet,
+    IReadOnlyDictionary<string, long>? Faults = null);

@@ -30,11 +30,15 @@ internal sealed class EmulatorProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static async Task<EmulatorProcess> StartAsync(FakeTwilioAccount account, CancellationToken cancellationToken)
+    /// <summary>Starts the emulator; <paramref name="faults"/> (e.g. "429=10,500=2,timeout=1,reset=1", see
+    /// CarrierFaults) makes it misbehave as Twilio sometimes does, the same way for the same seed.</summary>
+    public static async Task<EmulatorProcess> StartAsync(FakeTwilioAccount account, CancellationToken cancellationToken,
+        string? faults = null, int faultSeed = 0)
     {
         var port = ChildProcesses.FreeLoopbackPort();
-        var start = ChildProcesses.Self("emulator", "--port", port.ToString(CultureInfo.InvariantCulture),
-            "--callback-concurrency", CallbackConcurrency.ToString(CultureInfo.InvariantCulture));
+        string[] faultArguments = faults is null ? [] : ["--faults", faults, "--fault-seed", faultSeed.ToString(CultureInfo.InvariantCulture)];
+        var start = ChildProcesses.Self(["emulator", "--port", port.ToString(CultureInfo.InvariantCulture),
+            "--callback-concurrency", CallbackConcurrency.ToString(CultureInfo.InvariantCulture), .. faultArguments]);
         start.Environment[Emulator.AccountSidVariable] = account.AccountSid;
         start.Environment[Emulator.AuthTokenVariable] = account.AuthToken;
         var emulator = new EmulatorProcess(ChildProcesses.Start(start, "[emulator]", "emulator process"), $"http://127.0.0.1:{port}");
@@ -73,6 +77,11 @@ internal sealed class EmulatorProcess : IAsyncDisposable
     public async Task<EmulatorStats> StatsAsync(CancellationToken cancellationToken) =>
         await _http.GetFromJsonAsync<EmulatorStats>("/bench/stats", cancellationToken)
         ?? throw new InvalidOperationException("No stats from the emulator.");
+
+    /// <summary>Messages accepted per recipient (To address) since the last reset.</summary>
+    public async Task<Dictionary<string, int>> RecipientCountsAsync(CancellationToken cancellationToken) =>
+        await _http.GetFromJsonAsync<Dictionary<string, int>>("/bench/recipients", cancellationToken)
+        ?? throw new InvalidOperationException("No recipient counts from the emulator.");
 
     public async Task ResetAsync(CancellationToken cancellationToken)
     {

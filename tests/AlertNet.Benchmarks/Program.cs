@@ -1,7 +1,12 @@
 using AlertNet.Benchmarks;
+using AlertNet.Benchmarks.Chaos;
 
 // `emulator --port N` is this same executable started again by the benchmark as the Twilio stand-in,
-// so that the carrier's CPU and sockets are another process's, as Twilio's are.
-return args is ["emulator", ..]
-    ? await Emulator.RunAsync(args[1..])
-    : await Bench.RunAsync(args);
+// so that the carrier's CPU and sockets are another process's, as Twilio's are. `chaos` is the chaos command
+// (infra/chaos.sh), which shares the emulator and the process plumbing with the bench.
+return args switch
+{
+    ["emulator", ..] => await Emulator.RunAsync(args[1..]),
+    ["chaos", ..] => await ChaosRun.RunAsync(args[1..]),
+    _ => await Bench.RunAsync(args),
+};

@@ -14,7 +14,8 @@ public sealed record SegmentCount(string Encoding, int Segments, int Units, stri
 
 /// <summary>Counts SMS segments as carriers split a body, after Twilio's smart-encoding substitutions:
 /// GSM-7 fits 160 septets (153 per part when split, and <c>^{}\[]~|€</c> take two), one character
-/// outside GSM-7 makes the whole body UCS-2 with 70 UTF-16 units (67 per part; an emoji takes two).</summary>
+/// outside GSM-7 makes the whole body UCS-2 with 70 UTF-16 units (67 per part; an emoji takes two). A two-unit
+/// character is never split between parts, so a long text may need a part more than its length divided by 153 or 67.</summary>
 public static class SmsSegments
 {
     public const int MaxBodyLength = 1600;
@@ -46,19 +47,16 @@ public static class SmsSegments
     public static SegmentCount Analyze(string? body)
     {
         var text = ApplySmartEncoding(body ?? "");
-        var septets = 0;
+        var septets = new List<int>(text.Length);
         var unicode = new List<string>();
         var enumerator = StringInfo.GetTextElementEnumerator(text);
         while (enumerator.MoveNext())
         {
+            // Per character, not per text element: CR LF is one text element but two GSM-7 characters.
             var element = enumerator.GetTextElement();
-            if (element.Length == 1 && Gsm7Basic.Contains(element[0], StringComparison.Ordinal))
+            if (element.All(IsGsm7))
             {
-                septets++;
-            }
-            else if (element.Length == 1 && Gsm7Extension.Contains(element[0], StringComparison.Ordinal))
-            {
-                septets += 2;
+                septets.AddRange(element.Select(c => Gsm7Extension.Contains(c, StringComparison.Ordinal) ? 2 : 1));
             }
             else if (!unicode.Contains(element))
             {
@@ -66,9 +64,13 @@ public static class SmsSegments
             }
         }
 
-        return unicode.Count == 0
-            ? new SegmentCount(SegmentCount.Gsm7, Parts(septets, single: 160, multi: 153), septets, text, unicode)
-            : new SegmentCount(SegmentCount.Ucs2, Parts(text.Length, single: 70, multi: 67), text.Length, text, unicode);
+        if (unicode.Count == 0)
+        {
+            return new SegmentCount(SegmentCount.Gsm7, Parts(septets, single: 160, multi: 153), septets.Sum(), text, unicode);
+        }
+
+        var utf16Units = text.EnumerateRunes().Select(rune => rune.Utf16SequenceLength).ToList();
+        return new SegmentCount(SegmentCount.Ucs2, Parts(utf16Units, single: 70, multi: 67), text.Length, text, unicode);
     }
 
     public static string ApplySmartEncoding(string body)
@@ -82,6 +84,31 @@ public static class SmsSegments
         return builder.ToString();
     }
 
-    private static int Parts(int units, int single, int multi) =>
-        units == 0 ? 1 : units <= single ? 1 : (units + multi - 1) / multi;
+    private static bool IsGsm7(char c) =>
+        Gsm7Basic.Contains(c, StringComparison.Ordinal) || Gsm7Extension.Contains(c, StringComparison.Ordinal);
+
+    /// <summary>Parts filled greedily, as carriers split: an escaped GSM-7 character (two septets) or a surrogate
+    /// pair (an emoji's two UTF-16 units) is never cut between two parts.</summary>
+    private static int Parts(List<int> characters, int single, int multi)
+    {
+        if (characters.Sum() <= single)
+        {
+            return 1;
+        }
+
+        var parts = 1;
+        var used = 0;
+        foreach (var size in characters)
+        {
+            if (used + size > multi)
+            {
+                parts++;
+                used = 0;
+            }
+
+            used += size;
+        }
+
+        return parts;
+    }
 }

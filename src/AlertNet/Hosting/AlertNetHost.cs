@@ -39,6 +39,7 @@ public static class AlertNetHost
         services.AddAlertNetSubscribers();
         services.AddAlertNetHotline();
         services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new ValidTextConverter()));
         return builder;
     }
 

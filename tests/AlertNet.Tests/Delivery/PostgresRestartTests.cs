@@ -4,13 +4,14 @@ using AlertNet.Tests.Support;
 
 namespace AlertNet.Tests.Delivery;
 
-/// <summary>PostgreSQL restarts in the middle of an alert. This test runs its own small cluster
-/// (infra/postgres.sh on another port and folder), so restarting it disturbs no other test.</summary>
+/// <summary>PostgreSQL restarts in the middle of an alert sent by a web process and three worker processes (the
+/// test-sized version of the chaos command's second scenario). This test runs its own small cluster (infra/postgres.sh
+/// on another port, ALERTNET_RESTART_PG_PORT or 5439, and folder), so restarting it disturbs no other test.</summary>
 public sealed class PostgresRestartTests : IAsyncLifetime
 {
     private readonly Dictionary<string, string> _cluster = new()
     {
-        ["ALERTNET_PG_PORT"] = "5439",
+        ["ALERTNET_PG_PORT"] = Environment.GetEnvironmentVariable("ALERTNET_RESTART_PG_PORT") is { Length: > 0 } port ? port : "5439",
         ["ALERTNET_PG_DATA"] = $"/tmp/alertnet-restart-{Guid.NewGuid():N}"[..36],
     };
 
@@ -19,7 +20,7 @@ public sealed class PostgresRestartTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await ClusterAsync("start");
-        _app = await AlertNetTestApp.StartAsync(overrides: new Dictionary<string, string?>
+        _app = await AlertNetTestApp.StartAsync(role: "web", new Dictionary<string, string?>
         {
             ["ConnectionStrings:AlertNet"] = (await ClusterAsync("url")).Trim(),
             ["Delivery:SegmentsPerSecond"] = "60",
@@ -45,6 +46,12 @@ public sealed class PostgresRestartTests : IAsyncLifetime
     {
         var numbers = AlertNetTestApp.Numbers(300);
         await _app.JoinAllAsync(numbers);
+        for (var i = 0; i < 3; i++)
+        {
+            _app.StartWorkerProcess();
+        }
+
+        await _app.WaitForWorkerProcessesAsync(3);
         var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
 
         var id = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Raid reported" } });

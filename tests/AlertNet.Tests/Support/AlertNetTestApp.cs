@@ -229,6 +229,24 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILLs the longest-running live worker process (a crash: no shutdown, no clean-up).</summary>
+    public void KillOneWorkerProcess()
+    {
+        var worker = _workers.First(w => !w.HasExited);
+        worker.Kill(entireProcessTree: true);
+        worker.WaitForExit();
+    }
+
+    /// <summary>Waits until this many worker processes have registered their Hangfire servers (two each: the
+    /// urgent and bulk lanes). Only meaningful before any worker was killed: a killed one's rows stay a while.</summary>
+    public async Task WaitForWorkerProcessesAsync(int processes)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        await Eventually.ValueAsync(() => Dapper.SqlMapper.ExecuteScalarAsync<int>(connection, "SELECT count(*) FROM hangfire.server"),
+            servers => servers >= 2 * processes, TimeSpan.FromSeconds(90),
+            () => "the worker processes to start. Output:\n" + string.Join('\n', WorkerOutput));
+    }
+
     public static string AlertNetDll()
     {
         var configuration = typeof(AlertNetTestApp).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";

@@ -20,4 +20,12 @@ public sealed class TwilioOptions
     /// <summary>The drill simulator's auth token, so an outside tool can sign inbound webhooks.
     /// Generated (and kept in the drill key file) when unset.</summary>
     public string? DrillAuthToken { get; set; }
+
+    /// <summary>How long a request to Twilio's API may take before AlertNet gives up on the answer (and
+    /// reconciles the send later: the message may have been accepted).</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 300)]
+    public int RequestTimeoutSeconds { get; set; } = 15;
+
+    /// <summary>The drill simulator's injected faults (chaos rehearsals and tests; none by default).</summary>
+    public Drill.CarrierFaults DrillFaults { get; set; } = new();
 }

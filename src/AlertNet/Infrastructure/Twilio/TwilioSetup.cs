@@ -13,9 +13,14 @@ public static class TwilioSetup
     {
         // Resolved now, not lazily: whether the drill simulator exists at all depends on it, and a
         // contradictory configuration (drill mode with real credentials) must stop the process at once.
+        var twilioOptions = configuration.GetSection(TwilioOptions.Section).Get<TwilioOptions>() ?? new TwilioOptions();
+        if (twilioOptions.RequestTimeoutSeconds is < 1 or > 300)
+        {
+            throw new InvalidOperationException("Twilio:RequestTimeoutSeconds must be 1 to 300.");
+        }
+
         var settings = TwilioSettings.Resolve(
-            configuration.GetSection(AlertNetOptions.Section).Get<AlertNetOptions>() ?? new AlertNetOptions(),
-            configuration.GetSection(TwilioOptions.Section).Get<TwilioOptions>() ?? new TwilioOptions());
+            configuration.GetSection(AlertNetOptions.Section).Get<AlertNetOptions>() ?? new AlertNetOptions(), twilioOptions);
         services.AddSingleton(settings);
 
         // One HttpClient and one TwilioRestClient for the process. The SDK has no base-URL setting,
@@ -32,7 +37,7 @@ public static class TwilioSetup
         {
             var settings = sp.GetRequiredService<TwilioSettings>();
             var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName);
-            http.Timeout = TimeSpan.FromSeconds(15);
+            http.Timeout = TimeSpan.FromSeconds(twilioOptions.RequestTimeoutSeconds);
             return new TwilioRestClient(settings.AccountSid, settings.AuthToken, httpClient: new SystemNetHttpClient(http));
         });
         services.AddSingleton<TwilioWebhookFilter>();
@@ -43,6 +48,7 @@ public static class TwilioSetup
             {
                 simulator.AccountSid = settings.AccountSid;
                 simulator.AuthToken = settings.AuthToken;
+                simulator.Faults = twilioOptions.DrillFaults;
             });
         }
 

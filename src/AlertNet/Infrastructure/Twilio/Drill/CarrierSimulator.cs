@@ -16,6 +16,10 @@ public sealed class CarrierSimulator
 
     private readonly ConcurrentDictionary<string, bool> _busyAnswered = new(StringComparer.Ordinal);
 
+    // Create requests per To address, so an injected fault depends on the address and its attempt, not on timing.
+    private readonly ConcurrentDictionary<string, long> _requestsByTo = new(StringComparer.Ordinal);
+    private readonly long[] _faultsInjected = new long[Enum.GetValues<CarrierFault>().Length];
+
     private long _createRequests;
     private long _sequence;
     private long _callbacksPosted;
@@ -39,6 +43,28 @@ public sealed class CarrierSimulator
     /// <summary>True the first time it is asked for a number: that request gets "429 Too Many Requests".</summary>
     internal bool AnswerBusyOnce(string to) => _busyAnswered.TryAdd(to, true);
 
+    /// <summary>Faults injected since the last reset, by kind (see <see cref="CarrierFaults"/>).</summary>
+    public IReadOnlyDictionary<CarrierFault, long> FaultsInjected =>
+        Enum.GetValues<CarrierFault>().Where(f => f != CarrierFault.None)
+            .ToDictionary(f => f, f => Interlocked.Read(ref _faultsInjected[(int)f]));
+
+    /// <summary>Messages accepted per To address: what each recipient received.</summary>
+    public IReadOnlyDictionary<string, int> CountsByRecipient => _sidsByTo.ToDictionary(p => p.Key, p => p.Value.Count, StringComparer.Ordinal);
+
+    /// <summary>Draws the fault (usually none) for this create request, and counts it.</summary>
+    internal CarrierFault NextFault(CarrierFaults faults, string to)
+    {
+        if (!faults.Any)
+        {
+            return CarrierFault.None;
+        }
+
+        var attempt = _requestsByTo.AddOrUpdate(to, 0, static (_, previous) => previous + 1);
+        var fault = faults.Pick(to, attempt);
+        Interlocked.Increment(ref _faultsInjected[(int)fault]);
+        return fault;
+    }
+
     public SimulatedMessage? Find(string sid) => _messagesBySid.GetValueOrDefault(sid);
 
     /// <summary>Forgets every message and counter, so a drill or a test starts from an empty carrier.</summary>
@@ -46,6 +72,8 @@ public sealed class CarrierSimulator
     {
         _messagesBySid.Clear();
         _sidsByTo.Clear();
+        _requestsByTo.Clear();
+        Array.Clear(_faultsInjected);
         Interlocked.Exchange(ref _createRequests, 0);
         Interlocked.Exchange(ref _callbacksPosted, 0);
         Interlocked.Exchange(ref _callbacksFailed, 0);

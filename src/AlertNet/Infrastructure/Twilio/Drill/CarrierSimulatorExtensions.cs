@@ -21,6 +21,8 @@ public static class CarrierSimulatorExtensions
                 "The carrier simulator's delays cannot be negative.")
             .Validate(o => o.MaxConcurrentCallbacks > 0 && o.CallbackQueueCapacity > 0,
                 "The carrier simulator needs at least one callback slot and a non-empty queue.")
+            .Validate(o => o.Faults.IsValid,
+                "The carrier simulator's fault percentages must be 0 to 100 and add up to at most 100, with a positive timeout hold.")
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
@@ -136,6 +138,18 @@ internal static class CarrierSimulatorApi
             return TwilioApiJson.Error(rejection);
         }
 
+        var fault = carrier.NextFault(options.Value.Faults, to);
+        switch (fault)
+        {
+            case CarrierFault.TooManyRequests:
+                return TwilioApiJson.Error(new(20429, 429, "Too Many Requests"));
+            case CarrierFault.ServerError:
+                return TwilioApiJson.Error(new(20500, 500, "Internal Server Error"));
+            case CarrierFault.ConnectionReset:
+                context.Abort();
+                return Results.Empty;
+        }
+
         var now = time.GetUtcNow();
         var message = carrier.Accept(new SimulatedMessage
         {
@@ -160,6 +174,22 @@ internal static class CarrierSimulatorApi
 
         if (DrillMagicNumbers.DropsConnection(to))
         {
+            context.Abort();
+            return Results.Empty;
+        }
+
+        if (fault == CarrierFault.TimeoutAfterAccept)
+        {
+            // Accepted, but the answer never comes: hold the request until the client gives up (its timeout closes
+            // the connection) or the hold runs out, then drop it.
+            try
+            {
+                await Task.Delay(options.Value.Faults.TimeoutHold, time, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
             context.Abort();
             return Results.Empty;
         }

@@ -23,4 +23,7 @@ public sealed class CarrierSimulatorOptions
     /// lost callback would leave a delivery stuck at "accepted".
     /// </summary>
     public int CallbackQueueCapacity { get; set; } = 100_000;
+
+    /// <summary>Injected faults (chaos runs and tests only); none by default.</summary>
+    public CarrierFaults Faults { get; set; } = new();
 }
