@@ -24,6 +24,7 @@ public sealed class SendDeliveriesJob(
     [AutomaticRetry(Attempts = 5)]
     public async Task RunAsync(long alertId, CancellationToken cancellationToken)
     {
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["AlertId"] = alertId });
         var alert = await LoadAsync(alertId, cancellationToken);
         var started = Stopwatch.GetTimestamp();
         while (alert is { State: "sending" } && !cancellationToken.IsCancellationRequested)
@@ -42,13 +43,19 @@ public sealed class SendDeliveriesJob(
                 break;
             }
 
-            var batch = await store.ClaimBatchAsync(alertId, cancellationToken);
+            // Not cancellable: a claim committed but never read would hold its rows until the lease ran out.
+            // A shutdown that comes now is seen by SendBatchAsync, which hands the whole batch back.
+            var batch = await store.ClaimBatchAsync(alertId, CancellationToken.None);
             if (batch.Count == 0)
             {
                 break;
             }
 
-            await SendBatchAsync(alert, batch, cancellationToken);
+            using (logger.BeginScope(new Dictionary<string, object> { ["DeliveryBatch"] = $"{batch[0].Id}+{batch.Count}" }))
+            {
+                await SendBatchAsync(alert, batch, cancellationToken);
+            }
+
             alert = await LoadAsync(alertId, cancellationToken);
         }
 
@@ -97,7 +104,7 @@ public sealed class SendDeliveriesJob(
     }
 
     /// <summary>While a batch sends, looks every quarter second for what changed since it was claimed:
-    /// the alert cancelled (stop), or recipients who opted out (skip them).</summary>
+    /// the alert cancelled (stop), or recipients who opted out or were purged (skip them).</summary>
     private async Task WatchAsync(long alertId, long[] deliveryIds, ConcurrentDictionary<long, bool> optedOut, CancellationTokenSource stop)
     {
         try
@@ -109,9 +116,10 @@ public sealed class SendDeliveriesJob(
                 using var results = await connection.QueryMultipleAsync(new CommandDefinition(
                     """
                     SELECT state FROM alerts WHERE id = @alertId;
-                    SELECT d.id FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+                    SELECT d.id FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id
                     WHERE d.id = ANY(@deliveryIds)
-                      AND (s.status <> 'active' OR EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index));
+                      -- No subscriber any more: purged.
+                      AND (s.id IS NULL OR s.status <> 'active' OR EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index));
                     """,
                     new { alertId, deliveryIds }, cancellationToken: stop.Token));
                 var state = await results.ReadSingleAsync<string>();
