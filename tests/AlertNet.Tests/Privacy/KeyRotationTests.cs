@@ -46,6 +46,14 @@ public sealed class KeyRotationTests : IAsyncLifetime
         var rejoins = Seeded[300..340];
         var newcomers = AlertNetTestApp.Numbers(40, first: 6001);
         var rotation = _app.RunCommandAsync(KeyRotation.Verb, "--batch-size", "5");
+        await using (var probe = await _app.Db.OpenConnectionAsync())
+        {
+            // Text once the first batches are re-encrypted (only the newcomer above was under key 1 so far).
+            await Eventually.TrueAsync(async () => rotation.IsCompleted
+                    || await probe.ExecuteScalarAsync<long>("SELECT count(*) FROM subscribers WHERE cipher_key(phone_cipher) = 1") > 1,
+                TimeSpan.FromSeconds(60), "rotate-keys to start");
+        }
+
         await Parallel.ForEachAsync(stops.Select(n => (n, "STOP")).Concat(rejoins.Select(n => (n, "JOIN"))).Concat(newcomers.Select(n => (n, "JOIN")))
                 .OrderBy(t => t.n.GetHashCode(StringComparison.Ordinal)),
             new ParallelOptions { MaxDegreeOfParallelism = 4 },
