@@ -2,9 +2,9 @@ using Npgsql;
 
 namespace AlertNet.Delivery;
 
-/// <summary>Twilio took a message: its SID, written back in groups. The sender waits for the commit, so
-/// a SID is never only in memory when the send counts as done; a worker dying before the commit leaves
-/// the delivery claimed, and the next claimer finds the message at Twilio instead of sending again.</summary>
+/// <summary>Twilio took a message: its SID, written back in groups. The sender waits for the commit; a
+/// worker dying before it (or a database crash losing it, see QueryWithRelaxedCommitAsync) leaves the
+/// delivery claimed, and the next claimer finds the message at Twilio instead of sending again.</summary>
 public sealed class AcceptedWriter(NpgsqlDataSource db, ILogger<AcceptedWriter> logger)
     : GroupCommitWriter<AcceptedWriter.Accepted>(logger)
 {
@@ -15,7 +15,7 @@ public sealed class AcceptedWriter(NpgsqlDataSource db, ILogger<AcceptedWriter> 
         // A status callback may already have moved a row past "accepted": the state only moves forward.
         // Rows in id order, so that two writers updating overlapping rows lock them in the same order.
         var ordered = group.OrderBy(a => a.DeliveryId).ToList();
-        await ExecuteWithRelaxedCommitAsync(
+        await QueryWithRelaxedCommitAsync<int>(
             db,
             """
             UPDATE deliveries d

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AlertNet.Hosting;
+using AlertNet.Infrastructure.Telemetry;
 using AlertNet.Infrastructure.Twilio;
 using AlertNet.Privacy;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,7 @@ public sealed class DeliverySender(
     IOptions<DeliveryOptions> deliveryOptions,
     IOptions<WhatsAppOptions> whatsAppOptions,
     IOptions<AlertNetOptions> appOptions,
+    AlertNetMetrics metrics,
     ILogger<DeliverySender> logger)
 {
     public async Task SendAsync(AlertToSend alert, ClaimedDelivery delivery)
@@ -37,6 +39,7 @@ public sealed class DeliverySender(
         {
             // Outside the session window, no approved template, no SMS subscription: WhatsApp would refuse it.
             await store.SettleAsync(delivery.Id, DeliveryState.Failed, 63016);
+            metrics.Failed(63016);
             return;
         }
 
@@ -59,6 +62,7 @@ public sealed class DeliverySender(
         {
             var message = await MessageResource.CreateAsync(Compose(alert, delivery, e164, route, template), twilio);
             await store.RecordAcceptedAsync(delivery.Id, message.Sid, ChannelOf(route));
+            metrics.Sent(alert.Lane, ChannelOf(route), alert.TriggeredAt);
         }
         catch (ApiException error) when (route != MessageRoute.Sms && MessageRoutes.IsWhatsAppRefusal(error.Code) && delivery.HasSms)
         {
@@ -129,9 +133,11 @@ public sealed class DeliverySender(
             case TwilioErrorClass.OptedOut:
                 await store.OptOutRecipientAsync(delivery.Id);
                 await store.SettleAsync(delivery.Id, DeliveryState.Failed, error.Code);
+                metrics.Failed(error.Code);
                 break;
             default:
                 await store.SettleAsync(delivery.Id, DeliveryState.Failed, error.Code == 0 ? null : error.Code);
+                metrics.Failed(error.Code == 0 ? null : error.Code);
                 break;
         }
     }

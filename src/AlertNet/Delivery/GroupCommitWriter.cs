@@ -42,12 +42,13 @@ public abstract class GroupCommitWriter<T>(ILogger logger) : BackgroundService
     /// safe here: a lost SID leaves its delivery claimed, and the claim's expiry makes the sweeper find
     /// the message at Twilio (reconcile) instead of sending again; a lost status is fetched from Twilio
     /// by the status refresh. The claim itself, which guards against double sends, commits durably.</summary>
-    protected static async Task ExecuteWithRelaxedCommitAsync(NpgsqlDataSource db, string sql, object parameters)
+    protected static async Task<IReadOnlyList<TRow>> QueryWithRelaxedCommitAsync<TRow>(NpgsqlDataSource db, string sql, object parameters)
     {
         await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
         await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
-        await connection.ExecuteAsync("SET LOCAL synchronous_commit = off;\n" + sql, parameters, transaction);
+        var rows = (await connection.QueryAsync<TRow>("SET LOCAL synchronous_commit = off;\n" + sql, parameters, transaction)).AsList();
         await transaction.CommitAsync(CancellationToken.None);
+        return rows;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -24,6 +24,7 @@ public sealed class SendDeliveriesJob(
     [AutomaticRetry(Attempts = 5)]
     public async Task RunAsync(long alertId, CancellationToken cancellationToken)
     {
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["AlertId"] = alertId });
         var alert = await LoadAsync(alertId, cancellationToken);
         var started = Stopwatch.GetTimestamp();
         var claimedUpTo = 0L;
@@ -43,14 +44,16 @@ public sealed class SendDeliveriesJob(
                 break;
             }
 
-            var batch = await store.ClaimBatchAsync(alertId, claimedUpTo, cancellationToken);
+            // Not cancellable: a claim committed but never read would hold its rows until the lease ran out.
+            // A shutdown that comes now is seen by SendBatchAsync, which hands the whole batch back.
+            var batch = await store.ClaimBatchAsync(alertId, claimedUpTo, CancellationToken.None);
             if (batch.Count == 0 && claimedUpTo > 0)
             {
                 // Nothing due past this job's cursor: look once more from the start, for retries that fell
                 // due and rows whose claims expired behind it. (A cursor lives one slice, so such rows are
                 // also found by the next job within seconds.)
                 claimedUpTo = 0;
-                batch = await store.ClaimBatchAsync(alertId, claimedUpTo, cancellationToken);
+                batch = await store.ClaimBatchAsync(alertId, claimedUpTo, CancellationToken.None);
             }
 
             if (batch.Count == 0)
@@ -59,8 +62,11 @@ public sealed class SendDeliveriesJob(
             }
 
             claimedUpTo = batch.Max(d => d.Id);
+            using (logger.BeginScope(new Dictionary<string, object> { ["DeliveryBatch"] = $"{batch[0].Id}+{batch.Count}" }))
+            {
+                await SendBatchAsync(alert, batch, cancellationToken);
+            }
 
-            await SendBatchAsync(alert, batch, cancellationToken);
             alert = await LoadAsync(alertId, cancellationToken);
         }
 
@@ -109,7 +115,7 @@ public sealed class SendDeliveriesJob(
     }
 
     /// <summary>While a batch sends, looks every quarter second for what changed since it was claimed:
-    /// the alert cancelled (stop), or recipients who opted out (skip them).</summary>
+    /// the alert cancelled (stop), or recipients who opted out or were purged (skip them).</summary>
     private async Task WatchAsync(long alertId, long[] deliveryIds, ConcurrentDictionary<long, bool> optedOut, CancellationTokenSource stop)
     {
         var claimed = Stopwatch.GetTimestamp();
@@ -129,9 +135,18 @@ public sealed class SendDeliveriesJob(
                     SELECT state FROM alerts WHERE id = @alertId;
                     SELECT d.id FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id
                     WHERE s.status <> 'active' AND s.updated_at >= now() - make_interval(secs => @window)
-                      AND d.id = ANY(@deliveryIds);
+                      AND d.id = ANY(@deliveryIds)
+                    UNION ALL
+                    -- No subscriber any more: purged. Asked only after a purge started (rare, and the
+                    -- audit log's action index answers at once), not four times a second per row.
+                    SELECT d.id FROM deliveries d
+                    WHERE EXISTS (SELECT 1 FROM audit_log a
+                                  WHERE a.action = @purgeStarted AND a.at >= now() - make_interval(secs => @window))
+                      AND d.id = ANY(@deliveryIds)
+                      AND NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.id = d.subscriber_id);
                     """,
-                    new { alertId, deliveryIds, window }, cancellationToken: stop.Token));
+                    new { alertId, deliveryIds, window, purgeStarted = Privacy.PurgeSubscribers.StartedAction },
+                    cancellationToken: stop.Token));
                 var state = await results.ReadSingleAsync<string>();
                 foreach (var id in await results.ReadAsync<long>())
                 {

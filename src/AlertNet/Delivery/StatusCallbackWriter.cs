@@ -1,3 +1,4 @@
+using AlertNet.Infrastructure.Telemetry;
 using Npgsql;
 
 namespace AlertNet.Delivery;
@@ -5,7 +6,7 @@ namespace AlertNet.Delivery;
 /// <summary>Writes status callbacks to the database in groups: a large alert brings three callbacks per
 /// message, and one UPDATE (and one commit) for each would make the database the bottleneck. Each
 /// request still waits for its own row to be committed before Twilio gets its 200.</summary>
-public sealed class StatusCallbackWriter(NpgsqlDataSource db, ILogger<StatusCallbackWriter> logger)
+public sealed class StatusCallbackWriter(NpgsqlDataSource db, AlertNetMetrics metrics, ILogger<StatusCallbackWriter> logger)
     : GroupCommitWriter<ReceiveStatusCallback>(logger)
 {
     protected override async Task WriteGroupAsync(IReadOnlyList<ReceiveStatusCallback> group)
@@ -17,7 +18,7 @@ public sealed class StatusCallbackWriter(NpgsqlDataSource db, ILogger<StatusCall
             .Select(g => g.MaxBy(c => DeliveryState.Rank(c.State))! with { ErrorCode = g.Max(c => c.ErrorCode) })
             .OrderBy(c => c.DeliveryId) // the same lock order in every writer
             .ToList();
-        await ExecuteWithRelaxedCommitAsync(
+        var moved = await QueryWithRelaxedCommitAsync<(string State, int? ErrorCode)>(
             db,
             """
             UPDATE deliveries d
@@ -30,6 +31,7 @@ public sealed class StatusCallbackWriter(NpgsqlDataSource db, ILogger<StatusCall
                 updated_at = now()
             FROM unnest(@ids, @states, @sids, @errors) AS c (id, state, sid, error_code)
             WHERE d.id = c.id AND delivery_state_rank(d.state) < delivery_state_rank(c.state)
+            RETURNING d.state, d.error_code
             """,
             new
             {
@@ -39,11 +41,19 @@ public sealed class StatusCallbackWriter(NpgsqlDataSource db, ILogger<StatusCall
                 errors = latest.Select(c => c.ErrorCode).ToArray(),
             });
 
+        // Only what this group moved: a repeated callback counts nothing twice.
+        foreach (var outcome in moved.Where(m => m.State is DeliveryState.Failed or DeliveryState.Undelivered).GroupBy(m => m.ErrorCode))
+        {
+            metrics.Failed(outcome.Key, outcome.Count());
+        }
+
+        metrics.Delivered(moved.Count(m => m.State == DeliveryState.Delivered));
+
         // 21610 in a callback: the person had texted STOP to Twilio. Opt them out here too.
         var optedOut = latest.Where(c => c.ErrorCode == TwilioErrors.OptedOut).Select(c => c.DeliveryId).ToArray();
         if (optedOut.Length > 0)
         {
-            await ExecuteWithRelaxedCommitAsync(
+            await QueryWithRelaxedCommitAsync<int>(
                 db,
                 """
                 INSERT INTO opt_outs (phone_index)

@@ -21,6 +21,11 @@ public static class TwilioErrors
 
     private static readonly HashSet<int> TransientCodes = [20429, 21611, 30001, 30003, 30008, 63018];
 
+    /// <summary>The class of an error code alone, as a status callback reports it.</summary>
+    public static TwilioErrorClass ClassifyCode(int code) => code == OptedOut ? TwilioErrorClass.OptedOut
+        : code == 0 || TransientCodes.Contains(code) ? TwilioErrorClass.Transient
+        : TwilioErrorClass.Permanent;
+
     public static TwilioErrorClass Classify(ApiException exception) => exception switch
     {
         { Code: OptedOut } => TwilioErrorClass.OptedOut,

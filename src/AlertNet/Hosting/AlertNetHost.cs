@@ -4,6 +4,7 @@ using AlertNet.Hotline;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Infrastructure.Database;
 using AlertNet.Infrastructure.Jobs;
+using AlertNet.Infrastructure.Telemetry;
 using AlertNet.Infrastructure.Twilio;
 using AlertNet.Privacy;
 using AlertNet.Subscribers;
@@ -27,6 +28,9 @@ public static class AlertNetHost
             builder.WebHost.UseUrls("http://127.0.0.1:0");
         }
 
+        builder.AddAlertNetTelemetry(configuration["urls"] is { Length: > 0 } urls ? urls.Split(';')
+            : options.RunsWeb ? ["http://localhost:5000"] : ["http://127.0.0.1:0"]);
+
         services.AddMediator((MediatorOptions mediator) => mediator.ServiceLifetime = ServiceLifetime.Singleton);
         services.AddAlertNetDatabase(configuration);
         services.AddAlertNetTwilio(configuration);
@@ -45,12 +49,14 @@ public static class AlertNetHost
 
     public static WebApplication MapAlertNet(this WebApplication app)
     {
+        app.UseAlertNetMetrics();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
 
         app.MapGet("/healthz", HealthAsync).AllowAnonymous();
+        app.MapReadiness();
         if (!app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AlertNetOptions>>().Value.RunsWeb)
         {
             return app;
@@ -59,6 +65,7 @@ public static class AlertNetHost
         app.MapReceiveInboundMessage();
         app.MapGroups();
         app.MapHotline();
+        app.MapPrivacy();
         app.MapReceiveStatusCallback();
         app.MapTriggerAlert();
         app.MapGetAlert();

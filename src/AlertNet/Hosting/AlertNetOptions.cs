@@ -47,6 +47,15 @@ public sealed class AlertNetOptions
     /// <summary>Base64 HMAC-SHA256 key for the phone-number blind index; takes precedence over KeyFile.</summary>
     public string? BlindIndexKey { get; set; }
 
+    /// <summary>Id (0 to 255) of EncryptionKey and BlindIndexKey: the current key, which writes. 0 is the
+    /// original key; a rotation moves the current key to OldKeys and sets a new one with a new id.</summary>
+    [Range(0, 255)]
+    public int KeyId { get; set; }
+
+    /// <summary>Earlier keys by id, still read during a rotation (Privacy/KeyRotation.cs). An entry may keep
+    /// only its BlindIndexKey, for opt-outs of people no longer subscribed.</summary>
+    public Dictionary<string, OldKeyOptions> OldKeys { get; set; } = [];
+
     /// <summary>Region used to read numbers written without a country code.</summary>
     [Required]
     public string DefaultRegion { get; set; } = "US";
@@ -56,4 +65,12 @@ public sealed class AlertNetOptions
     public bool RunsWorker => Role is "worker" or "all";
 
     public Uri PublicUri => new(PublicBaseUrl.TrimEnd('/') + "/");
+}
+
+/// <summary>An earlier key in AlertNet:OldKeys:{id}.</summary>
+public sealed class OldKeyOptions
+{
+    public string? EncryptionKey { get; set; }
+
+    public string? BlindIndexKey { get; set; }
 }

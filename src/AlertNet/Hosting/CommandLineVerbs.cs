@@ -26,6 +26,14 @@ public static class CommandLineVerbs
                 return 0;
             case Subscribers.RegisterOrganizerPhone.Verb:
                 return await Subscribers.RegisterOrganizerPhone.RunAsync(services, verb, output, errors);
+            case RetentionJob.Verb:
+                var retained = await services.GetRequiredService<RetentionJob>().RunAsync("command-line", CancellationToken.None);
+                await output.WriteLineAsync(retained is null ? "A retention run is already going on elsewhere; nothing done." : $"Retention: {retained}");
+                return 0;
+            case PurgeSubscribers.Verb:
+                return await PurgeSubscribers.RunAsync(services, verb, Console.In, output, errors);
+            case KeyRotation.Verb:
+                return await KeyRotation.RunAsync(services, verb, output, errors);
             default:
                 await errors.WriteLineAsync($"unknown verb {verb.Name}");
                 return 2;

@@ -5,8 +5,11 @@ namespace AlertNet.Privacy;
 
 /// <summary>The secrets AlertNet keeps outside the database: the phone-number encryption key, the
 /// blind-index key and, in drill mode, the simulator's auth token. A seized database alone reveals
-/// no number.</summary>
-public sealed record KeyFile(string EncryptionKey, string BlindIndexKey, string? DrillAuthToken)
+/// no number.
+/// A rotation adds <c>keyId</c> (of the current keys) and <c>oldKeys</c> (earlier keys by id), as in
+/// configuration (AlertNet:KeyId, AlertNet:OldKeys).</summary>
+public sealed record KeyFile(string EncryptionKey, string BlindIndexKey, string? DrillAuthToken, int KeyId = 0,
+    Dictionary<string, Hosting.OldKeyOptions>? OldKeys = null)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 

@@ -1,5 +1,6 @@
 using AlertNet.Hosting;
 using AlertNet.Infrastructure.Twilio;
+using Hangfire;
 using Microsoft.Extensions.Options;
 
 namespace AlertNet.Privacy;
@@ -8,11 +9,22 @@ public static class PrivacySetup
 {
     public static IServiceCollection AddAlertNetPrivacy(this IServiceCollection services)
     {
+        services.AddOptions<PrivacyOptions>().BindConfiguration(PrivacyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => CreateProtector(
             sp.GetRequiredService<IOptions<AlertNetOptions>>().Value,
             sp.GetRequiredService<TwilioSettings>()));
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<RetentionJob>();
+        services.AddSingleton<PurgeSubscribers>();
+        services.AddSingleton<KeyRotation>();
+        services.AddHostedService<RetentionSchedule>();
         return services;
+    }
+
+    public static IEndpointRouteBuilder MapPrivacy(this IEndpointRouteBuilder app)
+    {
+        app.MapListAudit();
+        return app;
     }
 
     /// <summary>Keys come from configuration (AlertNet:EncryptionKey and AlertNet:BlindIndexKey, or
@@ -21,7 +33,7 @@ public static class PrivacySetup
     {
         if (!string.IsNullOrEmpty(options.EncryptionKey) && !string.IsNullOrEmpty(options.BlindIndexKey))
         {
-            return new PersonalDataProtector(Convert.FromBase64String(options.EncryptionKey), Convert.FromBase64String(options.BlindIndexKey));
+            return CreateRing(options.KeyId, options.EncryptionKey, options.BlindIndexKey, options.OldKeys);
         }
 
         KeyFile keys;
@@ -39,6 +51,37 @@ public static class PrivacySetup
                 "No encryption keys configured: set AlertNet:EncryptionKey and AlertNet:BlindIndexKey, or AlertNet:KeyFile.");
         }
 
-        return new PersonalDataProtector(Convert.FromBase64String(keys.EncryptionKey), Convert.FromBase64String(keys.BlindIndexKey));
+        return CreateRing(keys.KeyId, keys.EncryptionKey, keys.BlindIndexKey, keys.OldKeys ?? []);
+    }
+
+    private static PersonalDataProtector CreateRing(int currentId, string encryptionKey, string blindIndexKey,
+        Dictionary<string, OldKeyOptions> oldKeys)
+    {
+        var ring = new Dictionary<int, KeyPair> { [currentId] = new(Convert.FromBase64String(encryptionKey), Convert.FromBase64String(blindIndexKey)) };
+        foreach (var (id, old) in oldKeys)
+        {
+            if (!int.TryParse(id, out var oldId) || oldId == currentId || string.IsNullOrEmpty(old.BlindIndexKey))
+            {
+                throw new InvalidOperationException(
+                    $"AlertNet:OldKeys:{id} needs a numeric id other than the current AlertNet:KeyId ({currentId}) and a BlindIndexKey.");
+            }
+
+            ring[oldId] = new(string.IsNullOrEmpty(old.EncryptionKey) ? null : Convert.FromBase64String(old.EncryptionKey),
+                Convert.FromBase64String(old.BlindIndexKey));
+        }
+
+        return new PersonalDataProtector(currentId, ring);
+    }
+
+    /// <summary>Registers the daily retention run with Hangfire when the process starts.</summary>
+    private sealed class RetentionSchedule(IRecurringJobManager recurring, IOptions<PrivacyOptions> options) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            RetentionJob.Schedule(recurring, options.Value);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

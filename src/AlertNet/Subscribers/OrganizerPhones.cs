@@ -35,6 +35,7 @@ public sealed partial class OrganizerPhones(NpgsqlDataSource db, PersonalDataPro
     public async Task<RegisterResult> RegisterAsync(string e164, string name, string language, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await MoveToCurrentKeyAsync(connection, e164, cancellationToken);
         var phoneIndex = protector.BlindIndex(e164);
         var taken = await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
             "SELECT name FROM organizer_phones WHERE phone_index = @phoneIndex OR name = @name ORDER BY phone_index = @phoneIndex DESC LIMIT 1",
@@ -69,6 +70,11 @@ public sealed partial class OrganizerPhones(NpgsqlDataSource db, PersonalDataPro
     public async Task<(string Name, string MaskedPhone)?> RemoveAsync(string? e164, string? name, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        if (e164 is not null)
+        {
+            await MoveToCurrentKeyAsync(connection, e164, cancellationToken);
+        }
+
         var removed = await connection.QuerySingleOrDefaultAsync<(string Name, byte[] PhoneCipher)?>(new CommandDefinition(
             """
             DELETE FROM organizer_phones
@@ -78,6 +84,16 @@ public sealed partial class OrganizerPhones(NpgsqlDataSource db, PersonalDataPro
             """,
             new { phoneIndex = e164 is null ? null : protector.BlindIndex(e164), name }, cancellationToken: cancellationToken));
         return removed is { } row ? (row.Name, PersonalDataProtector.Mask(protector.Decrypt(row.PhoneCipher))) : null;
+    }
+
+    private async Task MoveToCurrentKeyAsync(NpgsqlConnection connection, string e164, CancellationToken cancellationToken)
+    {
+        if (protector.HasOlderKeys)
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await KeyRotation.MoveNumberAsync(connection, transaction, protector, e164, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
     }
 
     [GeneratedRegex(@"^[\p{L}\p{N}._-]{1,60}$")]

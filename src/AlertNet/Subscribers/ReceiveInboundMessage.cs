@@ -29,6 +29,9 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
 
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // During a key rotation the sender's rows may still be under an older key: move them first, so every
+        // lookup below by the current index finds them all.
+        await KeyRotation.MoveNumberAsync(connection, transaction, protector, message.From.E164, cancellationToken);
 
         // Twilio retries a webhook it thinks failed: the MessageSid makes a retry a no-op.
         var isNew = await connection.ExecuteAsync(new CommandDefinition(

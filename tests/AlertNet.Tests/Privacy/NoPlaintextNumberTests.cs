@@ -1,17 +1,24 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Tests.Support;
 using Dapper;
+using Npgsql;
 
 namespace AlertNet.Tests.Privacy;
 
-/// <summary>After the whole path ran (join, alert, callbacks, opt-out), the subscriber's number is
-/// nowhere in the database nor in any log line, in any common format.</summary>
-public sealed class NoPlaintextNumberTests : IAsyncLifetime
+/// <summary>After a realistic stretch of use (joins on SMS and WhatsApp, alerts, a STOP, a hotline report,
+/// HELP with a number in it), no subscriber's number, in any common format, and no subscriber's text is in
+/// the database (column by column, and in a whole pg_dump, bytea decoded) nor in any log line.</summary>
+public sealed partial class NoPlaintextNumberTests : IAsyncLifetime
 {
     private const string Number = "+12025550147";
 
-    private static readonly string[] Formats =
-        ["+12025550147", "12025550147", "2025550147", "(202) 555-0147", "202-555-0147", "202.555.0147", "202 555 0147", "+1 202-555-0147", "+1 202 555 0147"];
+    /// <summary>Every test number of the scenario; each is searched for in all its formats.</summary>
+    private static readonly string[] Numbers = [Number, "+12025550148", "+12025550149", "+13105550150"];
+
+    private static readonly string[] SubscriberTexts = ["my number is", "laundromat on 5th", "ayuda por favor"];
 
     private AlertNetTestApp _app = null!;
 
@@ -20,20 +27,31 @@ public sealed class NoPlaintextNumberTests : IAsyncLifetime
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
     [Fact]
-    public async Task No_table_column_or_log_line_holds_the_subscriber_number_in_any_common_format()
+    public async Task No_table_column_dump_or_log_line_holds_a_subscriber_number_in_any_common_format_or_their_text()
     {
         await _app.TextAsync("whatsapp:" + Number, "JOIN");
         await _app.TextAsync(Number, "JOIN");
         await _app.TextAsync(Number, "HELP my number is 202-555-0147");
+        await _app.TextAsync(Numbers[1], "ÚNETE");
+        await _app.TextAsync(Numbers[1], "ayuda por favor");
+        await _app.TextAsync("whatsapp:" + Numbers[2], "JOIN");
+        await _app.TextAsync(Numbers[3], "REPORT agents near the laundromat on 5th, call me at (310) 555-0150");
         var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
-        var id = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Agents at the school" } });
+        var id = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Agents at the school", es = "Agentes en la escuela" } });
         // One person subscribed on two channels: one message.
-        await AlertNetTestApp.WaitUntilSettledAsync(organizer, id, expectedRecipients: 1);
+        await AlertNetTestApp.WaitUntilSettledAsync(organizer, id, expectedRecipients: 3);
         await _app.TextAsync(Number, "STOP");
+        await _app.TextAsync(Numbers[1], "ALTO");
+        var second = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "all_clear", bodies = new { en = "All clear" } });
+        await AlertNetTestApp.WaitUntilSettledAsync(organizer, second, expectedRecipients: 1);
+        var coordinator = await _app.ClientWithRoleAsync(Roles.Coordinator);
+        Assert.Contains("laundromat", await coordinator.GetStringAsync("/api/hotline"), StringComparison.Ordinal);
 
-        // The carrier got it: the number exists, just not in AlertNet's storage or logs.
+        // The carrier got them: the numbers exist, just not in AlertNet's storage or logs.
         Assert.Equal(1, _app.Carrier.CountTo(Number) + _app.Carrier.CountTo("whatsapp:" + Number));
+        Assert.Equal(2, _app.Carrier.CountTo("whatsapp:" + Numbers[2]));
 
+        var formats = Numbers.SelectMany(Formats).ToArray();
         await using var connection = await _app.Db.OpenConnectionAsync();
         var columns = (await connection.QueryAsync<(string Schema, string Table, string Column, string Type)>(
             """
@@ -51,11 +69,60 @@ public sealed class NoPlaintextNumberTests : IAsyncLifetime
             var text = type == "bytea" ? $"encode(\"{column}\", 'escape')" : $"\"{column}\"::text";
             var hits = await connection.ExecuteScalarAsync<long>(
                 $"SELECT count(*) FROM \"{schema}\".\"{table}\" WHERE {text} ILIKE ANY(@patterns)",
-                new { patterns = Formats.Select(f => $"%{f}%").ToArray() });
-            Assert.True(hits == 0, $"{schema}.{table}.{column} holds the number");
+                new { patterns = formats.Concat(SubscriberTexts).Select(f => $"%{f}%").ToArray() });
+            Assert.True(hits == 0, $"{schema}.{table}.{column} holds a number or a subscriber's text");
         }
 
-        var leaked = _app.Logs.Lines.Where(line => Formats.Any(f => line.Contains(f, StringComparison.Ordinal))).ToList();
+        // The whole database as a seizure would find it: pg_dump's text, with every bytea value decoded too.
+        var dump = await PgDumpAsync(_app.ConnectionString);
+        Assert.Contains("phone_cipher", dump, StringComparison.Ordinal);
+        var decoded = string.Join('\n', ByteaLiteral().Matches(dump).Select(m => Encoding.Latin1.GetString(Convert.FromHexString(m.Groups[1].Value))));
+        foreach (var needle in formats.Concat(SubscriberTexts))
+        {
+            Assert.False(dump.Contains(needle, StringComparison.OrdinalIgnoreCase), $"pg_dump holds \"{needle}\"");
+            Assert.False(decoded.Contains(needle, StringComparison.OrdinalIgnoreCase), $"a bytea value in pg_dump holds \"{needle}\"");
+        }
+
+        var leaked = _app.Logs.Lines.Where(line => formats.Concat(SubscriberTexts).Any(f => line.Contains(f, StringComparison.OrdinalIgnoreCase))).ToList();
         Assert.Empty(leaked);
     }
+
+    /// <summary>E.164, with and without +, national with and without punctuation, spaced, international
+    /// written out, and the WhatsApp address.</summary>
+    private static IEnumerable<string> Formats(string e164)
+    {
+        var (area, exchange, line) = (e164[2..5], e164[5..8], e164[8..]);
+        return
+        [
+            e164, e164[1..], area + exchange + line, $"({area}) {exchange}-{line}", $"({area}){exchange}-{line}", $"{area}-{exchange}-{line}",
+            $"{area}.{exchange}.{line}", $"{area} {exchange} {line}", $"+1 {area}-{exchange}-{line}", $"+1 {area} {exchange} {line}",
+            $"+1 ({area}) {exchange}-{line}", $"1-{area}-{exchange}-{line}", "whatsapp:" + e164,
+        ];
+    }
+
+    /// <summary>pg_dump of the newest PostgreSQL on the machine, as infra/postgres.sh picks its binaries.</summary>
+    private static async Task<string> PgDumpAsync(string connectionString)
+    {
+        var pgDump = Directory.GetDirectories("/usr/lib/postgresql")
+            .OrderBy(d => int.TryParse(Path.GetFileName(d), out var v) ? v : 0)
+            .Select(d => Path.Combine(d, "bin", "pg_dump"))
+            .Last(File.Exists);
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        var start = new ProcessStartInfo(pgDump, ["-h", target.Host!, "-p", target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-U", target.Username!, "-d", target.Database!, "--no-owner"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, "pg_dump failed: " + await errors);
+        return await output;
+    }
+
+    // A bytea value in pg_dump's COPY data: \\x followed by hex digits.
+    [GeneratedRegex(@"\\\\x([0-9a-f]+)")]
+    private static partial Regex ByteaLiteral();
 }

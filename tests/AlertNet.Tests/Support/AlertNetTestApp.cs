@@ -199,12 +199,17 @@ public sealed class AlertNetTestApp : IAsyncDisposable
 
     /// <summary>Runs the AlertNet executable with arguments (a command-line verb) against this app's
     /// database and keys, as an administrator would, and returns its exit code, output and errors.</summary>
-    public async Task<(int ExitCode, string Output, string Errors)> RunCommandAsync(params string[] arguments)
+    public Task<(int ExitCode, string Output, string Errors)> RunCommandAsync(params string[] arguments) =>
+        RunCommandWithInputAsync(null, arguments);
+
+    /// <summary>As <see cref="RunCommandAsync"/>, with <paramref name="input"/> typed on standard input.</summary>
+    public async Task<(int ExitCode, string Output, string Errors)> RunCommandWithInputAsync(string? input, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet", [AlertNetDll(), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
         };
         foreach (var (key, value) in Settings.Where(s => s.Key != "urls"))
         {
@@ -213,6 +218,12 @@ public sealed class AlertNetTestApp : IAsyncDisposable
 
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         using var process = Process.Start(start)!;
+        if (input is not null)
+        {
+            await process.StandardInput.WriteLineAsync(input);
+        }
+
+        process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
@@ -245,6 +256,24 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         await Eventually.ValueAsync(() => Dapper.SqlMapper.ExecuteScalarAsync<int>(connection, "SELECT count(*) FROM hangfire.server"),
             servers => servers >= 2 * processes, TimeSpan.FromSeconds(90),
             () => "the worker processes to start. Output:\n" + string.Join('\n', WorkerOutput));
+    }
+
+    /// <summary>SIGTERM, as an orchestrator stopping a worker would; waits for each to exit and returns their exit codes.</summary>
+    public async Task<int[]> TerminateWorkerProcessesAsync()
+    {
+        var running = _workers.Where(w => !w.HasExited).ToList();
+        foreach (var worker in running)
+        {
+            using var kill = Process.Start("kill", ["-TERM", worker.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+            await kill.WaitForExitAsync();
+        }
+
+        foreach (var worker in running)
+        {
+            await worker.WaitForExitAsync();
+        }
+
+        return running.Select(w => w.ExitCode).ToArray();
     }
 
     public static string AlertNetDll()

@@ -43,6 +43,17 @@ public sealed class DatabaseMigrator(NpgsqlDataSource db, ILogger<DatabaseMigrat
         }
     }
 
+    /// <summary>The embedded scripts the database has not run yet (readiness: a process newer than its database).</summary>
+    public Task<IReadOnlyList<string>> PendingScriptsAsync(CancellationToken cancellationToken) =>
+        Task.Run<IReadOnlyList<string>>(() => DeployChanges.To
+            .PostgresqlDatabase(db.ConnectionString)
+            .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => name.EndsWith(".sql", StringComparison.Ordinal))
+            .LogToNowhere()
+            .Build()
+            .GetScriptsToExecute()
+            .Select(script => script.Name.Split('.')[^2])
+            .ToList(), cancellationToken);
+
     private sealed class DbUpLog(ILogger logger) : IUpgradeLog
     {
         public void LogTrace(string format, params object[] args) { }

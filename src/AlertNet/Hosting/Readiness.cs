@@ -1,0 +1,58 @@
+using AlertNet.Infrastructure.Database;
+using Hangfire;
+using Npgsql;
+
+namespace AlertNet.Hosting;
+
+/// <summary><c>/readyz</c>: 200 when this process can do its work (the database answers, every migration it
+/// knows is applied, Hangfire's storage is reachable), else 503 with the reasons. <c>/healthz</c> says only
+/// whether the process is alive and sees the database; a load balancer sends traffic on /readyz.</summary>
+public static class Readiness
+{
+    public static void MapReadiness(this IEndpointRouteBuilder app) =>
+        app.MapGet("/readyz", ReadyAsync).AllowAnonymous();
+
+    private static async Task<IResult> ReadyAsync(NpgsqlDataSource db, DatabaseMigrator migrator, JobStorage storage,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = db.CreateCommand("SELECT 1");
+            command.CommandTimeout = 5;
+            await command.ExecuteScalarAsync(cancellationToken);
+        }
+        catch (NpgsqlException)
+        {
+            return NotReady("database unreachable");
+        }
+
+        var reasons = new List<string>();
+        try
+        {
+            var pending = await migrator.PendingScriptsAsync(cancellationToken);
+            if (pending.Count > 0)
+            {
+                reasons.Add("migrations not applied: " + string.Join(", ", pending));
+            }
+        }
+        catch (NpgsqlException)
+        {
+            reasons.Add("migration history unreadable");
+        }
+
+        try
+        {
+            // Hangfire's storage API is synchronous.
+            await Task.Run(() => storage.GetMonitoringApi().Servers(), cancellationToken);
+        }
+        catch (Exception error) when (error is NpgsqlException or InvalidOperationException)
+        {
+            reasons.Add("Hangfire storage unreachable");
+        }
+
+        return reasons.Count == 0 ? Results.Ok(new { status = "ready" }) : NotReady([.. reasons]);
+    }
+
+    private static IResult NotReady(params string[] reasons) =>
+        Results.Json(new { status = "not ready", reasons }, statusCode: StatusCodes.Status503ServiceUnavailable);
+}

@@ -1,0 +1,126 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AlertNet.Infrastructure.Auth;
+using AlertNet.Tests.Support;
+using Dapper;
+using Microsoft.AspNetCore.Routing;
+
+namespace AlertNet.Tests.Privacy;
+
+/// <summary>Every organizer and admin action leaves who, what and when in the audit log, never a subscriber's
+/// number or text; admins read it through GET /api/audit.</summary>
+public sealed class AuditTests : IAsyncLifetime
+{
+    private const string Subscriber = "+12025553501";
+
+    /// <summary>POST routes under /api that change nothing, and why.</summary>
+    private static readonly Dictionary<string, string> ReadOnlyRoutes = new()
+    {
+        ["POST /api/alerts/preview"] = "counts recipients and segments; sends and stores nothing",
+    };
+
+    private AlertNetTestApp _app = null!;
+
+    public async Task InitializeAsync() => _app = await AlertNetTestApp.StartAsync();
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task Every_mutating_api_route_writes_an_audit_row_naming_who_did_it()
+    {
+        await _app.TextAsync(Subscriber, "JOIN");
+        await _app.TextAsync(Subscriber, "REPORT men in vests at 202-555-3501 corner");
+        var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
+        var coordinator = await _app.ClientWithRoleAsync(Roles.Coordinator);
+        await using var db = await _app.Db.OpenConnectionAsync();
+        long scheduledAlert = 0;
+        long campaign = 0;
+
+        // Each mutating route: who calls it, how, and the audit action it must leave. Order matters where a
+        // call needs what an earlier one made.
+        var calls = new List<(string Route, string Actor, string Action, Func<Task<HttpResponseMessage>> Call)>
+        {
+            ("POST /api/groups", "test-organizer", "group.create",
+                () => organizer.PostAsJsonAsync("/api/groups", new { name = "eastside", keywords = new[] { "ESTE" } })),
+            ("PUT /api/groups/{name}/quiet-hours", "test-organizer", "group.quiet_hours",
+                () => organizer.PutAsJsonAsync("/api/groups/eastside/quiet-hours", new { start = "22:00", end = "07:00", timeZone = "America/New_York" })),
+            ("POST /api/alerts", "test-organizer", "alert.trigger", async () =>
+            {
+                var response = await organizer.PostAsJsonAsync("/api/alerts",
+                    new { type = "know_your_rights", bodies = new { en = "Rights night" }, sendAt = DateTimeOffset.UtcNow.AddDays(1) });
+                scheduledAlert = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+                return response;
+            }),
+            ("POST /api/alerts/{id:long}/cancel", "test-organizer", "alert.cancel",
+                () => organizer.PostAsync($"/api/alerts/{scheduledAlert}/cancel", null)),
+            ("POST /api/campaigns", "test-organizer", "campaign.schedule", async () =>
+            {
+                var response = await organizer.PostAsJsonAsync("/api/campaigns",
+                    new { name = "weekly", cron = "0 18 * * 1", timeZone = "UTC", bodies = new { en = "Know your rights" } });
+                campaign = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+                return response;
+            }),
+            ("DELETE /api/campaigns/{id:long}", "test-organizer", "campaign.delete",
+                () => organizer.DeleteAsync($"/api/campaigns/{campaign}")),
+            ("POST /api/hotline/{id:long}/review", "test-coordinator", "hotline.review", async () =>
+                await coordinator.PostAsJsonAsync(
+                    $"/api/hotline/{await db.ExecuteScalarAsync<long>("SELECT id FROM hotline_reports")}/review", new { status = "verified" })),
+        };
+
+        var mutating = _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal))
+            .SelectMany(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? [],
+                (e, method) => $"{method} {e.RoutePattern.RawText}")
+            .Where(route => !route.StartsWith("GET ", StringComparison.Ordinal))
+            .ToHashSet();
+        // A new route must be added above (or, if it changes nothing, to ReadOnlyRoutes with the reason).
+        Assert.Equal(mutating.Order(), calls.Select(c => c.Route).Concat(ReadOnlyRoutes.Keys).Order());
+
+        foreach (var (route, actor, action, call) in calls)
+        {
+            var before = await db.ExecuteScalarAsync<long>("SELECT coalesce(max(id), 0) FROM audit_log");
+            var response = await call();
+            Assert.True(response.IsSuccessStatusCode, $"{route}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            var rows = (await db.QueryAsync<(string Actor, string Action)>(
+                "SELECT actor, action FROM audit_log WHERE id > @before", new { before })).ToList();
+            Assert.True(rows.Contains((actor, action)), $"{route} left no {action} row by {actor}; it left: {string.Join(", ", rows)}");
+        }
+
+        var everything = string.Join('\n', await db.QueryAsync<string>("SELECT concat_ws(' ', actor, action, subject, details::text) FROM audit_log"));
+        foreach (var leak in new[] { "2025553501", "202-555-3501", "men in vests" })
+        {
+            Assert.DoesNotContain(leak, everything, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Admins_page_through_the_audit_log_newest_first_and_filter_it()
+    {
+        await using (var db = await _app.Db.OpenConnectionAsync())
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await db.ExecuteAsync("INSERT INTO audit_log (actor, action, subject) VALUES (@actor, @action, @subject)",
+                    new { actor = i % 2 == 0 ? "maria" : "jose", action = i < 3 ? "alert.trigger" : "group.create", subject = $"n:{i}" });
+            }
+        }
+
+        var admin = await _app.ClientWithRoleAsync(Roles.Admin);
+        var first = await admin.GetFromJsonAsync<JsonElement>("/api/audit?limit=2&actor=maria");
+        var subjects = first.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("subject").GetString()).ToList();
+        Assert.Equal(["n:4", "n:2"], subjects);
+        var next = first.GetProperty("nextBefore").GetInt64();
+        var second = await admin.GetFromJsonAsync<JsonElement>($"/api/audit?limit=2&actor=maria&before={next}");
+        Assert.Equal(["n:0"], second.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("subject").GetString()));
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("nextBefore").ValueKind);
+
+        var byAction = await admin.GetFromJsonAsync<JsonElement>("/api/audit?action=group.create");
+        Assert.Equal(["n:4", "n:3"], byAction.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("subject").GetString()));
+        Assert.All(byAction.GetProperty("entries").EnumerateArray(), e => Assert.True(e.TryGetProperty("at", out _)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync("/api/audit?limit=0")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await (await _app.ClientWithRoleAsync(Roles.Organizer)).GetAsync("/api/audit")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _app.Http.GetAsync("/api/audit")).StatusCode);
+    }
+}
