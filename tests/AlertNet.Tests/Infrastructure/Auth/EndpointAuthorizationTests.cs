@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using AlertNet.Infrastructure.Auth;
@@ -126,7 +127,7 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_drill_simulator_routes_exist_only_in_drill_mode()
+    public async Task The_drill_simulator_routes_exist_only_in_drill_mode_and_sign_in_works_in_live_mode()
     {
         Assert.Contains(Routes(_app.Services), r => r.Path.StartsWith("/drill/", StringComparison.Ordinal));
 
@@ -141,6 +142,8 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
         });
 
         Assert.DoesNotContain(Routes(live.Services), r => r.Path.StartsWith("/drill", StringComparison.OrdinalIgnoreCase));
+        using var admin = await WebSession.SignInAsync(live, Roles.Admin);
+        Assert.Equal(HttpStatusCode.OK, (await admin.Client.GetAsync("/admin/users")).StatusCode);
     }
 
     /// <summary>Null when the answer fits the access rule, else what is wrong with it.</summary>
