@@ -8,6 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RESULTS=$PWD/.local/test-results
 
 bash infra/postgres.sh start
+bash infra/chromium.sh   # the browser tests drive Debian's Chromium
 # Tests create their own throwaway databases on this cluster from the base connection string.
 export ALERTNET_TEST_PG="${ALERTNET_TEST_PG:-$(bash infra/postgres.sh url)}"
 
@@ -17,8 +18,9 @@ mkdir -p "$RESULTS"
 rc=0
 dotnet build AlertNet.sln -c Release || rc=$?
 if (( rc == 0 )); then
+  # One TRX file per test project (a fixed LogFileName would let the last project overwrite the others).
   dotnet test AlertNet.sln -c Release --no-build \
-    --logger "trx;LogFileName=results.trx" --results-directory "$RESULTS" \
+    --logger "trx;LogFilePrefix=results" --results-directory "$RESULTS" \
     --logger "console;verbosity=normal" "$@" || rc=$?
 fi
 

@@ -8,6 +8,7 @@ using AlertNet.Infrastructure.Telemetry;
 using AlertNet.Infrastructure.Twilio;
 using AlertNet.Privacy;
 using AlertNet.Subscribers;
+using AlertNet.Web;
 using Mediator;
 
 namespace AlertNet.Hosting;
@@ -35,7 +36,8 @@ public static class AlertNetHost
         services.AddAlertNetDatabase(configuration);
         services.AddAlertNetTwilio(configuration);
         services.AddAlertNetPrivacy();
-        services.AddAlertNetAuth();
+        services.AddAlertNetAuth(options);
+        services.AddAlertNetWeb();
         // Delivery before jobs: hosted services stop in reverse order, so the group writers outlive the
         // Hangfire servers whose jobs use them.
         services.AddAlertNetDelivery(options);
@@ -51,9 +53,11 @@ public static class AlertNetHost
     {
         app.UseAlertNetMetrics();
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseAlertNetWeb();
+        app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseCookieAntiforgery();
 
         app.MapGet("/healthz", HealthAsync).AllowAnonymous();
         app.MapReadiness();
@@ -74,6 +78,8 @@ public static class AlertNetHost
         app.MapCampaigns();
         app.MapSetQuietHours();
         app.MapAlertNetTwilio();
+        app.MapAlertNetWeb();
+        app.MapJobsDashboard();
         return app;
     }
 
@@ -111,12 +117,15 @@ public static class AlertNetHost
              {ApiBaseUrl} stands in for Twilio (magic numbers: see README).
              Role: {Role}. Public URL: {PublicBaseUrl}
              Drill key file (webhook auth token): {KeyFile}
-             Next: create an organizer API token
+             Web app: create the first admin (the password is printed once)
+               dotnet run --project src/AlertNet -- create-user --name admin --role admin
+             then sign in at {WebUrl}/login
+             API: create an organizer API token
                dotnet run --project src/AlertNet -- create-token --name me --role organizer
              then follow README "Try it".
             ==================================================================================
             """,
-            twilio.ApiBaseUrl, options.Role, options.PublicBaseUrl, options.KeyFile ?? KeyFile.DefaultDrillPath);
+            twilio.ApiBaseUrl, options.Role, options.PublicBaseUrl, options.KeyFile ?? KeyFile.DefaultDrillPath, options.PublicBaseUrl.TrimEnd('/'));
     }
 
     private static async Task<IResult> HealthAsync(Npgsql.NpgsqlDataSource db, CancellationToken cancellationToken)

@@ -35,7 +35,6 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         BaseUrl = settings["AlertNet:PublicBaseUrl"]!;
         Http = new HttpClient { BaseAddress = new Uri(BaseUrl) };
         Db = app.Services.GetRequiredService<NpgsqlDataSource>();
-        Carrier = app.Services.GetRequiredService<CarrierSimulator>();
         Protector = app.Services.GetRequiredService<PersonalDataProtector>();
     }
 
@@ -51,7 +50,8 @@ public sealed class AlertNetTestApp : IAsyncDisposable
 
     public NpgsqlDataSource Db { get; }
 
-    public CarrierSimulator Carrier { get; }
+    /// <summary>The drill carrier simulator (drill mode only).</summary>
+    public CarrierSimulator Carrier => _app.Services.GetRequiredService<CarrierSimulator>();
 
     public PersonalDataProtector Protector { get; }
 
