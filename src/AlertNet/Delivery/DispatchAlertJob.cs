@@ -16,11 +16,26 @@ public sealed class DispatchAlertJob(NpgsqlDataSource db, IBackgroundJobClient j
     public async Task RunAsync(long alertId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        if (await UntilSendAtAsync(connection, alertId, cancellationToken) is { } early)
+        {
+            // Hangfire keeps a schedule to the whole second, so a scheduled dispatch can start up to a second before
+            // the alert's sendAt: wait out the rest; anything earlier goes back to the schedule.
+            if (early > TimeSpan.FromSeconds(2))
+            {
+                jobs.Schedule<DispatchAlertJob>(await LaneAsync(connection, alertId, cancellationToken),
+                    job => job.RunAsync(alertId, CancellationToken.None), early);
+                return;
+            }
+
+            await Task.Delay(early, cancellationToken);
+        }
+
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var alert = await connection.QuerySingleOrDefaultAsync<(string State, string Type)?>(new CommandDefinition(
             "SELECT state, type FROM alerts WHERE id = @alertId FOR UPDATE", new { alertId }, transaction,
             cancellationToken: cancellationToken));
-        if (alert is not { } found || found.State is "done" or "cancelled")
+        // Only a queued (or, run again, a sending) alert is dispatched: never one awaiting approval or rejected.
+        if (alert is not { } found || found.State is not ("queued" or "sending"))
         {
             return;
         }
@@ -117,6 +132,18 @@ public sealed class DispatchAlertJob(NpgsqlDataSource db, IBackgroundJobClient j
 
         return holds;
     }
+
+    private static async Task<TimeSpan?> UntilSendAtAsync(NpgsqlConnection connection, long alertId, CancellationToken cancellationToken)
+    {
+        var seconds = await connection.ExecuteScalarAsync<double?>(new CommandDefinition(
+            "SELECT extract(epoch FROM send_at - clock_timestamp())::float8 FROM alerts WHERE id = @alertId AND state = 'queued' AND send_at > clock_timestamp()",
+            new { alertId }, cancellationToken: cancellationToken));
+        return seconds is { } s ? TimeSpan.FromSeconds(s) : null;
+    }
+
+    private static async Task<string> LaneAsync(NpgsqlConnection connection, long alertId, CancellationToken cancellationToken) =>
+        AlertLane(await connection.ExecuteScalarAsync<string>(new CommandDefinition(
+            "SELECT type FROM alerts WHERE id = @alertId", new { alertId }, cancellationToken: cancellationToken)) ?? Alerts.AlertType.Urgent);
 
     private static Task<long> PendingCountAsync(NpgsqlConnection connection, long alertId, CancellationToken cancellationToken) =>
         connection.ExecuteScalarAsync<long>(new CommandDefinition(

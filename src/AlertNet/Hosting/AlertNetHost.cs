@@ -1,4 +1,5 @@
 using AlertNet.Alerts;
+using AlertNet.Dashboard;
 using AlertNet.Delivery;
 using AlertNet.Hotline;
 using AlertNet.Infrastructure.Auth;
@@ -38,6 +39,8 @@ public static class AlertNetHost
         services.AddAlertNetJobs(configuration, options);
         services.AddAlertNetSubscribers();
         services.AddAlertNetHotline();
+        services.AddAlertNetAlerts();
+        services.AddAlertNetDashboard();
         services.AddProblemDetails();
         return builder;
     }
@@ -63,6 +66,8 @@ public static class AlertNetHost
         app.MapGetAlert();
         app.MapCancelAlert();
         app.MapPreviewAlert();
+        app.MapAlertApprovals();
+        app.MapAlertNetDashboard();
         app.MapCampaigns();
         app.MapSetQuietHours();
         app.MapAlertNetTwilio();
