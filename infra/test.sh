@@ -8,6 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RESULTS=$PWD/.local/test-results
 
 bash infra/postgres.sh start
+bash infra/chromium.sh   # the browser tests drive Debian's Chromium
 # Tests create their own throwaway databases on this cluster from the base connection string.
 export ALERTNET_TEST_PG="${ALERTNET_TEST_PG:-$(bash infra/postgres.sh url)}"
 

@@ -8,6 +8,7 @@ using AlertNet.Infrastructure.Jobs;
 using AlertNet.Infrastructure.Twilio;
 using AlertNet.Privacy;
 using AlertNet.Subscribers;
+using AlertNet.Web;
 using Mediator;
 
 namespace AlertNet.Hosting;
@@ -32,7 +33,8 @@ public static class AlertNetHost
         services.AddAlertNetDatabase(configuration);
         services.AddAlertNetTwilio(configuration);
         services.AddAlertNetPrivacy();
-        services.AddAlertNetAuth();
+        services.AddAlertNetAuth(options);
+        services.AddAlertNetWeb();
         // Delivery before jobs: hosted services stop in reverse order, so the group writers outlive the
         // Hangfire servers whose jobs use them.
         services.AddAlertNetDelivery(options);
@@ -48,9 +50,11 @@ public static class AlertNetHost
     public static WebApplication MapAlertNet(this WebApplication app)
     {
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseAlertNetWeb();
+        app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseCookieAntiforgery();
 
         app.MapGet("/healthz", HealthAsync).AllowAnonymous();
         if (!app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AlertNetOptions>>().Value.RunsWeb)
@@ -71,6 +75,8 @@ public static class AlertNetHost
         app.MapCampaigns();
         app.MapSetQuietHours();
         app.MapAlertNetTwilio();
+        app.MapAlertNetWeb();
+        app.MapJobsDashboard();
         return app;
     }
 
@@ -108,12 +114,15 @@ public static class AlertNetHost
              {ApiBaseUrl} stands in for Twilio (magic numbers: see README).
              Role: {Role}. Public URL: {PublicBaseUrl}
              Drill key file (webhook auth token): {KeyFile}
-             Next: create an organizer API token
+             Web app: create the first admin (the password is printed once)
+               dotnet run --project src/AlertNet -- create-user --name admin --role admin
+             then sign in at {WebUrl}/login
+             API: create an organizer API token
                dotnet run --project src/AlertNet -- create-token --name me --role organizer
              then follow README "Try it".
             ==================================================================================
             """,
-            twilio.ApiBaseUrl, options.Role, options.PublicBaseUrl, options.KeyFile ?? KeyFile.DefaultDrillPath);
+            twilio.ApiBaseUrl, options.Role, options.PublicBaseUrl, options.KeyFile ?? KeyFile.DefaultDrillPath, options.PublicBaseUrl.TrimEnd('/'));
     }
 
     private static async Task<IResult> HealthAsync(Npgsql.NpgsqlDataSource db, CancellationToken cancellationToken)

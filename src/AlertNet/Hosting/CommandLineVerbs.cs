@@ -24,6 +24,8 @@ public static class CommandLineVerbs
                 // Shown once: only its hash is stored.
                 await output.WriteLineAsync(token);
                 return 0;
+            case Accounts.CreateUser.Verb:
+                return await Accounts.CreateUser.RunAsync(services, verb, Console.In, output, errors);
             case Subscribers.RegisterOrganizerPhone.Verb:
                 return await Subscribers.RegisterOrganizerPhone.RunAsync(services, verb, output, errors);
             default:

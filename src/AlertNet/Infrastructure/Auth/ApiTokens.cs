@@ -5,6 +5,8 @@ using Npgsql;
 
 namespace AlertNet.Infrastructure.Auth;
 
+public sealed record ApiTokenInfo(long Id, string Name, string Role, DateTime CreatedAt, DateTime? RevokedAt);
+
 /// <summary>Bearer tokens for the REST API. Only a SHA-256 hash is stored; the token itself is shown once.
 /// A hash (not a slow password hash) is enough: tokens are 256 random bits, not guessable passwords.</summary>
 public sealed class ApiTokens(NpgsqlDataSource db)
@@ -38,6 +40,23 @@ public sealed class ApiTokens(NpgsqlDataSource db)
             "SELECT name, role FROM api_tokens WHERE token_hash = @hash AND revoked_at IS NULL",
             new { hash = Hash(token) }, cancellationToken: cancellationToken));
         return row;
+    }
+
+    public async Task<IReadOnlyList<ApiTokenInfo>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<ApiTokenInfo>(new CommandDefinition(
+            "SELECT id, name, role, created_at AS createdat, revoked_at AS revokedat FROM api_tokens ORDER BY revoked_at IS NOT NULL, lower(name), id",
+            cancellationToken: cancellationToken))).AsList();
+    }
+
+    /// <summary>Revokes a token at once (the next request with it gets 401); null when no live token has that id.</summary>
+    public async Task<ApiTokenInfo?> RevokeAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<ApiTokenInfo>(new CommandDefinition(
+            "UPDATE api_tokens SET revoked_at = now() WHERE id = @id AND revoked_at IS NULL RETURNING id, name, role, created_at AS createdat, revoked_at AS revokedat",
+            new { id }, cancellationToken: cancellationToken));
     }
 
     private static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));

@@ -17,4 +17,24 @@ public static class Policies
 
     /// <summary>Watches delivery.</summary>
     public const string Watch = "watch";
+
+    /// <summary>Manages accounts and API tokens.</summary>
+    public const string Administer = "administer";
+
+    /// <summary>The Hangfire dashboard: an admin signed in to the web app (a cookie, not an API token).</summary>
+    public const string JobsDashboard = "jobs-dashboard";
+}
+
+/// <summary>Authentication schemes. API callers send a Bearer token; browsers carry the session cookie.</summary>
+public static class AuthSchemes
+{
+    /// <summary>The default: Bearer when an Authorization header is present, otherwise the cookie.</summary>
+    public const string BearerOrCookie = "BearerOrCookie";
+
+    public const string Cookie = "Cookie";
+
+    /// <summary>Between a right password and the authenticator code: knows who, grants nothing.</summary>
+    public const string TwoFactor = "TwoFactor";
+
+    public const string SecurityStampClaim = "alertnet:stamp";
 }

@@ -1,4 +1,5 @@
 using AlertNet.Hosting;
+using AlertNet.Infrastructure.Auth;
 using AlertNet.Infrastructure.Database;
 using Hangfire;
 using Hangfire.PostgreSql;
@@ -48,4 +49,15 @@ public static class JobsSetup
 
         return services;
     }
+
+    /// <summary>The Hangfire dashboard at /jobs, for admins signed in to the web app only (the policy, not
+    /// Hangfire's own filters, decides; the connection string is never shown).</summary>
+    public static void MapJobsDashboard(this WebApplication app) =>
+        app.MapHangfireDashboardWithAuthorizationPolicy(Policies.JobsDashboard, "/jobs", new DashboardOptions
+        {
+            Authorization = [],
+            AppPath = "/",
+            DashboardTitle = "AlertNet jobs",
+            DisplayStorageConnectionString = false,
+        });
 }

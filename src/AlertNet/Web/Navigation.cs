@@ -1,0 +1,20 @@
+using AlertNet.Infrastructure.Auth;
+
+namespace AlertNet.Web;
+
+/// <summary>A link in the layout's navigation, shown to those the policy admits.</summary>
+/// <param name="TextKey">The link text's key in the Strings files.</param>
+public sealed record NavItem(string Path, string TextKey, string Policy);
+
+/// <summary>The layout's navigation, in order. A feature with pages adds its line here.</summary>
+public static class Navigation
+{
+    public static readonly NavItem[] Items =
+    [
+        new("/", "nav.home", Policies.Watch),
+        new("/admin/users", "nav.users", Policies.Administer),
+        new("/admin/tokens", "nav.tokens", Policies.Administer),
+        new("/jobs", "nav.jobs", Policies.JobsDashboard),
+        new("/account", "nav.account", Policies.Watch),
+    ];
+}
