@@ -144,7 +144,8 @@ public static class TriggerAlertEndpoint
             })
             .RequireAuthorization(Policies.Organize);
 
-    private static string? Validate(TriggerAlertRequest request)
+    /// <summary>Why the request cannot be sent, or null; the composer page checks its form with the same rules.</summary>
+    internal static string? Validate(TriggerAlertRequest request)
     {
         if (request.Type is null || !AlertType.All.Contains(request.Type))
         {
