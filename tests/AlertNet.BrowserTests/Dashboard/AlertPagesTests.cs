@@ -68,6 +68,7 @@ public sealed class AlertPagesTests
         Assert.True(await composer.EvaluateAsync<bool>("window.stillTheSamePage === true"), "the alert page reloaded");
         Assert.Equal(alertUrl, composer.Url);
         Assert.True(await composer.Locator("#chart rect").CountAsync() > 0, "the throughput chart has no bars");
+        await Expect(composer.Locator("#approval-card")).ToBeHiddenAsync();
         await BrowserApp.ScreenshotAsync(composer, "alert-delivered-live");
     }
 

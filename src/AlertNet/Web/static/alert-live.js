@@ -18,7 +18,8 @@
         const max = Math.max(1, ...points);
         const total = points.reduce((a, b) => a + b, 0);
         svg.setAttribute('aria-label', format(texts.chartLabel, number(total, 0), number(max, 0), throughput.bucketSeconds));
-        const width = 300 / Math.max(points.length, 1);
+        // At least a dozen slots, so that a short alert's one or two bars do not fill the whole chart.
+        const width = 300 / Math.max(points.length, 12);
         points.forEach((value, i) => {
             const height = Math.max(value > 0 ? 1 : 0, (value / max) * 76);
             const bar = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
@@ -62,6 +63,11 @@
             state.className = `badge state-${d.state}`;
             state.textContent = state.textContent.replace(/:.*$/, ': ' + texts['state.' + d.state]);
         }
+        // Approving or cancelling no longer applies once the alert has moved on (the server renders them for the state it saw).
+        const approval = byId('approval-card');
+        if (approval) approval.hidden = d.state !== 'awaiting_approval';
+        const cancel = byId('cancel-card');
+        if (cancel) cancel.hidden = ['done', 'cancelled', 'rejected'].includes(d.state);
         drawChart(d.throughput);
         root.dataset.progress = String(d.progressPercent);
     }
