@@ -30,7 +30,8 @@ public sealed class CancelAlertHandler(NpgsqlDataSource db, AuditLog audit) : Me
             return CancelAlertResult.NotFound;
         }
 
-        if (state is not ("queued" or "sending"))
+        // An alert awaiting approval can be withdrawn by its creator or anyone else who may send alerts.
+        if (state is not (AlertStates.AwaitingApproval or AlertStates.Queued or AlertStates.Sending))
         {
             return CancelAlertResult.AlreadyFinished;
         }
@@ -53,7 +54,7 @@ public static class CancelAlertEndpoint
     public static void MapCancelAlert(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/alerts/{id:long}/cancel", async (long id, Mediator.IMediator mediator, ClaimsPrincipal user,
                 CancellationToken cancellationToken) =>
-                await mediator.Send(new CancelAlert(id, user.Identity!.Name!), cancellationToken) switch
+                await mediator.Send(new CancelAlert(id, Actor.Of(user)), cancellationToken) switch
                 {
                     CancelAlertResult.Cancelled => Results.Ok(new { id, state = "cancelled" }),
                     CancelAlertResult.NotFound => Results.Problem($"No alert {id}.", statusCode: StatusCodes.Status404NotFound),

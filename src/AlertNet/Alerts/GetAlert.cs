@@ -10,7 +10,8 @@ namespace AlertNet.Alerts;
 public sealed record GetAlert(long Id) : IQuery<AlertView?>;
 
 /// <summary>An alert with its delivery counts keyed by every delivery state (zeros included), so a
-/// dashboard can tell "nothing failed" from "not counted".</summary>
+/// dashboard can tell "nothing failed" from "not counted"; who created, approved, rejected or cancelled it.
+/// EstimatedRecipients is the count taken when a large send was held for approval (Recipients is set at fan-out).</summary>
 public sealed record AlertView(
     long Id,
     string Type,
@@ -20,7 +21,16 @@ public sealed record AlertView(
     IReadOnlyDictionary<string, string> Bodies,
     DateTimeOffset CreatedAt,
     DateTimeOffset? ExpiresAt,
-    DateTimeOffset? FinishedAt);
+    DateTimeOffset? FinishedAt,
+    IReadOnlyList<string> Groups,
+    string CreatedBy,
+    DateTimeOffset? SendAt,
+    int? EstimatedRecipients,
+    string? ApprovedBy,
+    DateTimeOffset? ApprovedAt,
+    string? RejectedBy,
+    string? RejectReason,
+    string? CancelledBy);
 
 public sealed class GetAlertHandler(NpgsqlDataSource db) : IQueryHandler<GetAlert, AlertView?>
 {
@@ -29,9 +39,13 @@ public sealed class GetAlertHandler(NpgsqlDataSource db) : IQueryHandler<GetAler
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var alert = await connection.QuerySingleOrDefaultAsync<AlertRow>(new CommandDefinition(
             """
-            SELECT id, type, state, coalesce(recipients, 0) AS recipients, bodies::text AS bodies,
-                   created_at AS createdat, expires_at AS expiresat, finished_at AS finishedat
-            FROM alerts WHERE id = @id
+            SELECT a.id, a.type, a.state, coalesce(a.recipients, 0) AS recipients, a.bodies::text AS bodies,
+                   a.created_at AS createdat, a.expires_at AS expiresat, a.finished_at AS finishedat,
+                   coalesce((SELECT array_agg(g.name ORDER BY g.name) FROM groups g WHERE g.id = ANY (a.target_groups)), '{}') AS groups,
+                   a.created_by AS createdby, a.send_at AS sendat, a.estimated_recipients AS estimatedrecipients,
+                   a.approved_by AS approvedby, a.approved_at AS approvedat, a.rejected_by AS rejectedby,
+                   a.reject_reason AS rejectreason, a.cancelled_by AS cancelledby
+            FROM alerts a WHERE a.id = @id
             """,
             new { id = query.Id }, cancellationToken: cancellationToken));
         if (alert is null)
@@ -49,11 +63,51 @@ public sealed class GetAlertHandler(NpgsqlDataSource db) : IQueryHandler<GetAler
 
         return new AlertView(alert.Id, alert.Type, alert.State, alert.Recipients, counts,
             JsonSerializer.Deserialize<Dictionary<string, string>>(alert.Bodies)!,
-            alert.CreatedAt, alert.ExpiresAt, alert.FinishedAt);
+            Utc(alert.CreatedAt), Utc(alert.ExpiresAt), Utc(alert.FinishedAt), alert.Groups, alert.CreatedBy, Utc(alert.SendAt),
+            alert.EstimatedRecipients, alert.ApprovedBy, Utc(alert.ApprovedAt), alert.RejectedBy, alert.RejectReason, alert.CancelledBy);
     }
 
-    private sealed record AlertRow(long Id, string Type, string State, int Recipients, string Bodies,
-        DateTime CreatedAt, DateTime? ExpiresAt, DateTime? FinishedAt);
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private static DateTimeOffset? Utc(DateTime? value) => value is { } v ? Utc(v) : null;
+
+    // A class, not a positional record: Dapper reports text[] as System.Array, which no constructor matches.
+    private sealed class AlertRow
+    {
+        public long Id { get; set; }
+
+        public string Type { get; set; } = "";
+
+        public string State { get; set; } = "";
+
+        public int Recipients { get; set; }
+
+        public string Bodies { get; set; } = "";
+
+        public DateTime CreatedAt { get; set; }
+
+        public DateTime? ExpiresAt { get; set; }
+
+        public DateTime? FinishedAt { get; set; }
+
+        public string[] Groups { get; set; } = [];
+
+        public string CreatedBy { get; set; } = "";
+
+        public DateTime? SendAt { get; set; }
+
+        public int? EstimatedRecipients { get; set; }
+
+        public string? ApprovedBy { get; set; }
+
+        public DateTime? ApprovedAt { get; set; }
+
+        public string? RejectedBy { get; set; }
+
+        public string? RejectReason { get; set; }
+
+        public string? CancelledBy { get; set; }
+    }
 }
 
 public static class GetAlertEndpoint

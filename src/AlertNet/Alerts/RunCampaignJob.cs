@@ -24,6 +24,8 @@ public sealed class RunCampaignJob(NpgsqlDataSource db, Mediator.IMediator media
         }
 
         await mediator.Send(new TriggerAlert(AlertType.KnowYourRights, found.Groups,
-            JsonSerializer.Deserialize<Dictionary<string, string>>(found.Bodies)!, null, null, $"campaign:{found.Name}"), cancellationToken);
+            JsonSerializer.Deserialize<Dictionary<string, string>>(found.Bodies)!, null, null, $"campaign:{found.Name}",
+            // An organizer set the campaign up; each recurrence is not asked for approval again.
+            SkipApproval: true), cancellationToken);
     }
 }

@@ -1,27 +1,33 @@
 using System.Security.Claims;
 using System.Text.Json;
-using AlertNet.Delivery;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Privacy;
 using Dapper;
 using Hangfire;
 using Mediator;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace AlertNet.Alerts;
 
-/// <summary>An organizer's Send: saves the alert, then queues its dispatch in the alert's lane.</summary>
+/// <summary>An organizer's Send: saves the alert, then queues its dispatch in the alert's lane; or, when it would
+/// reach more than Alerts:ApprovalThreshold people, leaves it awaiting a second organizer's approval (ApproveAlert).
+/// <paramref name="SkipApproval"/> is for a recurring campaign, whose schedule an organizer already set up.</summary>
 public sealed record TriggerAlert(string Type, IReadOnlyList<string> Groups, IReadOnlyDictionary<string, string> Bodies,
-    DateTimeOffset? SendAt, DateTimeOffset? ExpiresAt, string CreatedBy) : Mediator.ICommand<TriggerAlertResult>;
+    DateTimeOffset? SendAt, DateTimeOffset? ExpiresAt, string CreatedBy, bool SkipApproval = false) : Mediator.ICommand<TriggerAlertResult>;
 
 public abstract record TriggerAlertResult
 {
-    public sealed record Created(long Id) : TriggerAlertResult;
+    /// <summary>Saved: <paramref name="State"/> is "queued", or "awaiting_approval" with the recipients counted.</summary>
+    public sealed record Created(long Id, string State = AlertStates.Queued, int? Recipients = null) : TriggerAlertResult
+    {
+        public bool AwaitingApproval => State == AlertStates.AwaitingApproval;
+    }
 
     public sealed record UnknownGroups(IReadOnlyList<string> Names) : TriggerAlertResult;
 }
 
-public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClient jobs, AuditLog audit)
+public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClient jobs, AuditLog audit, IOptions<AlertsOptions> options)
     : ICommandHandler<TriggerAlert, TriggerAlertResult>
 {
     public async ValueTask<TriggerAlertResult> Handle(TriggerAlert command, CancellationToken cancellationToken)
@@ -36,38 +42,66 @@ public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClien
             return new TriggerAlertResult.UnknownGroups(unknown);
         }
 
+        var groupIds = groups.Select(g => g.Id).ToArray();
+        var threshold = options.Value.ApprovalThreshold;
+        var needsApproval = false;
+        int? recipients = null;
+        if (threshold > 0 && !command.SkipApproval)
+        {
+            recipients = await CountRecipientsAsync(connection, groupIds, threshold, cancellationToken);
+            needsApproval = recipients > threshold;
+        }
+
+        var state = needsApproval ? AlertStates.AwaitingApproval : AlertStates.Queued;
         var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             """
-            INSERT INTO alerts (type, bodies, target_groups, created_by, send_at, expires_at)
-            VALUES (@type, @bodies::jsonb, @groupIds, @createdBy, @sendAt, @expiresAt)
+            INSERT INTO alerts (type, bodies, target_groups, created_by, send_at, expires_at, state, estimated_recipients)
+            VALUES (@type, @bodies::jsonb, @groupIds, @createdBy, @sendAt, @expiresAt, @state, @recipients)
             RETURNING id
             """,
             new
             {
                 type = command.Type,
                 bodies = JsonSerializer.Serialize(command.Bodies),
-                groupIds = groups.Select(g => g.Id).ToArray(),
+                groupIds,
                 createdBy = command.CreatedBy,
                 sendAt = command.SendAt,
                 expiresAt = command.ExpiresAt,
+                state,
+                recipients = needsApproval ? recipients : null,
             },
             cancellationToken: cancellationToken));
         await audit.RecordAsync(command.CreatedBy, "alert.trigger", $"alert:{id}",
-            new { command.Type, command.Groups, languages = command.Bodies.Keys }, cancellationToken);
+            new { command.Type, command.Groups, languages = command.Bodies.Keys, awaitingApproval = needsApproval, recipients },
+            cancellationToken);
 
-        // If this process dies between the INSERT and the enqueue, the sweeper finds the alert still
-        // queued and dispatches it.
-        var lane = AlertType.Lane(command.Type);
-        if (command.SendAt is { } sendAt && sendAt > DateTimeOffset.UtcNow)
+        if (!needsApproval)
         {
-            jobs.Schedule<DispatchAlertJob>(lane, job => job.RunAsync(id, CancellationToken.None), sendAt);
-        }
-        else
-        {
-            jobs.Enqueue<DispatchAlertJob>(lane, job => job.RunAsync(id, CancellationToken.None));
+            AlertDispatch.Queue(jobs, id, command.Type, command.SendAt);
         }
 
-        return new TriggerAlertResult.Created(id);
+        return new TriggerAlertResult.Created(id, state, needsApproval ? recipients : null);
+    }
+
+    /// <summary>The people DispatchAlertJob would send to (one per number, opted-out numbers left out), exactly when
+    /// above the threshold. Most sends are small: memberships are counted first up to threshold + 1 rows, so an
+    /// urgent alert below the threshold never pays for counting a large list.</summary>
+    private static async Task<int> CountRecipientsAsync(NpgsqlConnection connection, long[] groupIds, int threshold,
+        CancellationToken cancellationToken)
+    {
+        const string Members = """
+            FROM memberships m
+            JOIN subscribers s ON s.id = m.subscriber_id AND s.status = 'active'
+            WHERE m.group_id = ANY(@groupIds) AND m.status = 'active'
+              AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index)
+            """;
+        var atMost = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            $"SELECT count(*)::int FROM (SELECT 1 {Members} LIMIT @limit) x", new { groupIds, limit = threshold + 1 },
+            cancellationToken: cancellationToken));
+        return atMost <= threshold
+            ? atMost
+            : await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                $"SELECT count(DISTINCT s.phone_index)::int {Members}", new { groupIds }, cancellationToken: cancellationToken));
     }
 }
 
@@ -78,7 +112,7 @@ public static class TriggerAlertEndpoint
 {
     public static void MapTriggerAlert(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/alerts", async (TriggerAlertRequest request, IMediator mediator, ClaimsPrincipal user,
-                CancellationToken cancellationToken) =>
+                IOptions<AlertsOptions> approvalThreshold, CancellationToken cancellationToken) =>
             {
                 var problem = Validate(request);
                 if (problem is not null)
@@ -91,10 +125,18 @@ public static class TriggerAlertEndpoint
                 var expiresAt = request.ExpiresInMinutes is { } minutes ? startsAt.AddMinutes(minutes) : (DateTimeOffset?)null;
                 var groups = request.Groups is { Length: > 0 } ? request.Groups.Distinct().ToArray() : ["default"];
                 var result = await mediator.Send(
-                    new TriggerAlert(request.Type!, groups, request.Bodies!, request.SendAt, expiresAt, user.Identity!.Name!), cancellationToken);
+                    new TriggerAlert(request.Type!, groups, request.Bodies!, request.SendAt, expiresAt, Actor.Of(user)), cancellationToken);
                 return result switch
                 {
-                    TriggerAlertResult.Created created => Results.Created($"/api/alerts/{created.Id}", new { id = created.Id, state = "queued" }),
+                    TriggerAlertResult.Created { AwaitingApproval: true } created => Results.Created($"/api/alerts/{created.Id}", new
+                    {
+                        id = created.Id,
+                        state = created.State,
+                        recipients = created.Recipients,
+                        message = $"This alert would reach {created.Recipients} people, more than {approvalThreshold.Value.ApprovalThreshold}: " +
+                            "it is not sent until another organizer approves it (POST /api/alerts/{id}/approve).",
+                    }),
+                    TriggerAlertResult.Created created => Results.Created($"/api/alerts/{created.Id}", new { id = created.Id, state = created.State }),
                     TriggerAlertResult.UnknownGroups unknown => Results.Problem(
                         $"Unknown group(s): {string.Join(", ", unknown.Names)}.", statusCode: StatusCodes.Status400BadRequest),
                     _ => throw new InvalidOperationException("Unexpected result."),
@@ -102,7 +144,8 @@ public static class TriggerAlertEndpoint
             })
             .RequireAuthorization(Policies.Organize);
 
-    private static string? Validate(TriggerAlertRequest request)
+    /// <summary>Why the request cannot be sent, or null; the composer page checks its form with the same rules.</summary>
+    internal static string? Validate(TriggerAlertRequest request)
     {
         if (request.Type is null || !AlertType.All.Contains(request.Type))
         {

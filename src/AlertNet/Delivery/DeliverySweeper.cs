@@ -50,7 +50,8 @@ public sealed class DeliverySweeper(NpgsqlDataSource db, IBackgroundJobClient jo
         var stuckQueued = await connection.QueryAsync<(long Id, string Type)>(new CommandDefinition(
             """
             SELECT id, type FROM alerts
-            WHERE state = 'queued' AND coalesce(send_at, created_at) < now() - make_interval(secs => @stall)
+            -- Due since it was created, approved (awaiting_approval → queued) or scheduled to go, whichever is last.
+            WHERE state = 'queued' AND greatest(send_at, approved_at, created_at) < now() - make_interval(secs => @stall)
             """,
             new { stall }, transaction, cancellationToken: cancellationToken));
         foreach (var (id, type) in stuckQueued)

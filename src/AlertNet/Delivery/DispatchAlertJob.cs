@@ -25,7 +25,8 @@ public sealed class DispatchAlertJob(NpgsqlDataSource db, IBackgroundJobClient j
         var alert = await connection.QuerySingleOrDefaultAsync<(string State, string Type)?>(new CommandDefinition(
             "SELECT state, type FROM alerts WHERE id = @alertId FOR UPDATE", new { alertId }, transaction,
             cancellationToken: cancellationToken));
-        if (alert is not { } found || found.State is "done" or "cancelled")
+        // Only a queued (or, run again, a sending) alert is dispatched: never one awaiting approval or rejected.
+        if (alert is not { } found || found.State is not ("queued" or "sending"))
         {
             return;
         }

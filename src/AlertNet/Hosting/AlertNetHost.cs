@@ -1,4 +1,5 @@
 using AlertNet.Alerts;
+using AlertNet.Dashboard;
 using AlertNet.Delivery;
 using AlertNet.Hotline;
 using AlertNet.Infrastructure.Auth;
@@ -44,6 +45,8 @@ public static class AlertNetHost
         services.AddAlertNetJobs(configuration, options);
         services.AddAlertNetSubscribers();
         services.AddAlertNetHotline();
+        services.AddAlertNetAlerts();
+        services.AddAlertNetDashboard();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new ValidTextConverter()));
         return builder;
@@ -75,6 +78,8 @@ public static class AlertNetHost
         app.MapGetAlert();
         app.MapCancelAlert();
         app.MapPreviewAlert();
+        app.MapAlertApprovals();
+        app.MapAlertNetDashboard();
         app.MapCampaigns();
         app.MapSetQuietHours();
         app.MapAlertNetTwilio();

@@ -111,6 +111,10 @@ public sealed class ConfirmSmsAlert(NpgsqlDataSource db, Mediator.IMediator medi
             logger.LogWarning(e, "SMS alert {PendingId} became alert {AlertId}, which could not be noted", pendingId, created.Id);
         }
 
-        return replies.Get("smsAlertSent", organizer.Language, ProposeSmsAlert.Values(("alert", created.Id.ToString(CultureInfo.InvariantCulture))));
+        var alertId = created.Id.ToString(CultureInfo.InvariantCulture);
+        return created.AwaitingApproval
+            ? replies.Get("smsAlertAwaitingApproval", organizer.Language, ProposeSmsAlert.Values(("alert", alertId),
+                ("recipients", created.Recipients.GetValueOrDefault().ToString(CultureInfo.InvariantCulture))))
+            : replies.Get("smsAlertSent", organizer.Language, ProposeSmsAlert.Values(("alert", alertId)));
     }
 }

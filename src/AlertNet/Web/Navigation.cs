@@ -12,6 +12,8 @@ public static class Navigation
     public static readonly NavItem[] Items =
     [
         new("/", "nav.home", Policies.Watch),
+        new("/alerts/new", "nav.compose", Policies.Organize),
+        new("/approvals", "nav.approvals", Policies.Watch),
         new("/admin/users", "nav.users", Policies.Administer),
         new("/admin/tokens", "nav.tokens", Policies.Administer),
         new("/jobs", "nav.jobs", Policies.JobsDashboard),

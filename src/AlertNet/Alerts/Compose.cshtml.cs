@@ -1,0 +1,104 @@
+using System.Globalization;
+using AlertNet.Infrastructure.Auth;
+using AlertNet.Subscribers;
+using AlertNet.Web;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace AlertNet.Alerts;
+
+/// <summary>The composer: kind, groups, text per language, schedule and expiry, then Send (TriggerAlert, with the
+/// API's checks). Web/static/composer.js adds the live cost preview (POST /api/alerts/preview) and the test send.</summary>
+[Authorize(Policy = Policies.Organize)]
+public sealed class ComposeModel(Mediator.IMediator mediator, WebText text) : PageModel
+{
+    /// <summary>The composer's languages, each named in itself; the first two are always open.</summary>
+    public static readonly (string Code, string Name)[] Languages =
+    [
+        ("en", "English"), ("es", "Español"), ("fr", "Français"), ("ht", "Kreyòl ayisyen"), ("pt", "Português"),
+        ("zh", "中文"), ("vi", "Tiếng Việt"), ("ar", "العربية"),
+    ];
+
+    public static readonly int[] ExpiryMinutes = [15, 30, 60, 120, 240, 720, 1440];
+
+    [BindProperty]
+    public string Type { get; set; } = AlertType.Urgent;
+
+    [BindProperty]
+    public List<string> Groups { get; set; } = [];
+
+    [BindProperty]
+    public Dictionary<string, string> Bodies { get; set; } = [];
+
+    /// <summary>The schedule in UTC (ISO 8601), filled in by the script from the local time the organizer typed.</summary>
+    [BindProperty]
+    public string? SendAtUtc { get; set; }
+
+    /// <summary>Without the script: the typed time, taken as UTC.</summary>
+    [BindProperty]
+    public string? SendAtLocal { get; set; }
+
+    [BindProperty]
+    public int? ExpiresInMinutes { get; set; }
+
+    public IReadOnlyList<GroupSummary> AllGroups { get; private set; } = [];
+
+    public string? Error { get; private set; }
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        AllGroups = await mediator.Send(new ListGroups(), cancellationToken);
+        Groups = AllGroups.Where(g => g.IsDefault).Select(g => g.Name).ToList();
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    {
+        AllGroups = await mediator.Send(new ListGroups(), cancellationToken);
+        var bodies = Bodies.Where(b => !string.IsNullOrWhiteSpace(b.Value) && Languages.Any(l => l.Code == b.Key))
+            .ToDictionary(b => b.Key, b => b.Value.Trim());
+        DateTimeOffset? sendAt = null;
+        var scheduled = string.IsNullOrWhiteSpace(SendAtUtc) ? SendAtLocal : SendAtUtc;
+        if (!string.IsNullOrWhiteSpace(scheduled))
+        {
+            if (!DateTimeOffset.TryParse(scheduled, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            {
+                return Fail(text["compose.error.schedule"]);
+            }
+
+            sendAt = parsed;
+        }
+
+        if (Groups.Count == 0)
+        {
+            return Fail(text["compose.error.groups"]);
+        }
+
+        if (bodies.Count == 0)
+        {
+            return Fail(text["compose.error.text"]);
+        }
+
+        var request = new TriggerAlertRequest(Type, [.. Groups.Distinct()], bodies, ExpiresInMinutes, sendAt);
+        if (TriggerAlertEndpoint.Validate(request) is { } problem)
+        {
+            return Fail(text["compose.error", problem]);
+        }
+
+        var startsAt = sendAt ?? DateTimeOffset.UtcNow;
+        var expiresAt = ExpiresInMinutes is { } minutes ? startsAt.AddMinutes(minutes) : (DateTimeOffset?)null;
+        var result = await mediator.Send(new TriggerAlert(Type, request.Groups!, bodies, sendAt, expiresAt, Actor.Of(User)), cancellationToken);
+        return result switch
+        {
+            TriggerAlertResult.Created created => Redirect($"/alerts/{created.Id}?done={(created.AwaitingApproval ? "held" : "sent")}"),
+            TriggerAlertResult.UnknownGroups unknown => Fail(text["compose.error", string.Join(", ", unknown.Names)]),
+            _ => throw new InvalidOperationException("Unexpected result."),
+        };
+    }
+
+    private PageResult Fail(string error)
+    {
+        Error = error;
+        return Page();
+    }
+}

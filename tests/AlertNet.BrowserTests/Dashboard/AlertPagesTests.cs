@@ -1,0 +1,132 @@
+using AlertNet.Alerts;
+using AlertNet.BrowserTests.Support;
+using AlertNet.Infrastructure.Auth;
+using AlertNet.Subscribers;
+using AlertNet.Tests.Support;
+using Microsoft.Extensions.Options;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace AlertNet.BrowserTests.Dashboard;
+
+/// <summary>Composer → a second organizer's approval → the alert page following delivery live; cancelling from the page.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class AlertPagesTests
+{
+    private readonly BrowserApp _browser;
+
+    public AlertPagesTests(BrowserApp browser)
+    {
+        _browser = browser;
+        // The shared host runs with the default threshold (1000); these tests need a large send to be a few people.
+        // The options object is a singleton, read on every Send.
+        browser.App.Services.GetRequiredService<IOptions<AlertsOptions>>().Value.ApprovalThreshold = 2;
+    }
+
+    [Fact]
+    public async Task A_large_send_composed_here_is_approved_by_a_second_organizer_and_its_page_reaches_100_percent_without_reload()
+    {
+        await _browser.App.JoinAllAsync(AlertNetTestApp.Numbers(3, first: 8100));
+        var maria = await _browser.CreateUserAsync(Roles.Organizer, "maria");
+        var jose = await _browser.CreateUserAsync(Roles.Organizer, "jose");
+        var phone = AlertNetTestApp.Numbers(1, first: 8190)[0];
+        await _browser.App.Services.GetRequiredService<OrganizerPhones>().RegisterAsync(phone, maria, "en", CancellationToken.None);
+
+        var composer = await _browser.NewPageAsync();
+        await BrowserApp.SignInAsync(composer, maria);
+        await BrowserApp.NavLink(composer, "New alert").ClickAsync();
+        await Expect(composer.GetByRole(AriaRole.Heading, new() { Name = "New alert", Exact = true })).ToBeVisibleAsync();
+        await composer.GetByLabel("Text in English").FillAsync("Agents at 5th and Main. Stay inside.");
+        await composer.GetByLabel("Text in Español").FillAsync("Agentes en la calle Ámbar. Quédense adentro.");
+        await Expect(composer.Locator("#stats-es")).ToContainTextAsync("UCS-2");
+        await Expect(composer.Locator("#preview")).ToContainTextAsync("people will get it");
+        await composer.GetByRole(AriaRole.Button, new() { Name = "Send me a test" }).ClickAsync();
+        await Expect(composer.Locator("#test-result")).ToContainTextAsync("Test sent to ••• ••• 8190");
+        Assert.Equal(1, _browser.App.Carrier.CountTo(phone));
+        await BrowserApp.ScreenshotAsync(composer, "compose");
+
+        await composer.GetByRole(AriaRole.Button, new() { Name = "Send alert" }).ClickAsync();
+
+        await Expect(composer.GetByText("so it is not sent yet: another organizer must approve it")).ToBeVisibleAsync();
+        await Expect(composer.GetByText("You wrote this alert")).ToBeVisibleAsync();
+        await Expect(composer.GetByRole(AriaRole.Button, new() { Name = "Approve and send" })).ToHaveCountAsync(0);
+        var alertUrl = composer.Url;
+        // A page that reloads loses this marker.
+        await composer.EvaluateAsync("window.stillTheSamePage = true");
+        await BrowserApp.ScreenshotAsync(composer, "alert-awaiting-approval");
+
+        var approver = await _browser.NewPageAsync();
+        await BrowserApp.SignInAsync(approver, jose);
+        await BrowserApp.NavLink(approver, "Approvals").ClickAsync();
+        await BrowserApp.ScreenshotAsync(approver, "approvals");
+        await approver.GetByRole(AriaRole.Button, new() { Name = "Approve and send" }).First.ClickAsync();
+        await Expect(approver.GetByText("Approved: the alert is on its way.")).ToBeVisibleAsync();
+
+        await Expect(composer.Locator("#progress-text")).ToHaveTextAsync("100 %", new() { Timeout = 30_000 });
+        await Expect(composer.Locator("#live-status")).ToHaveTextAsync("Finished: every message has its final state.");
+        await Expect(composer.Locator("[data-count=delivered]")).ToHaveTextAsync("3");
+        Assert.True(await composer.EvaluateAsync<bool>("window.stillTheSamePage === true"), "the alert page reloaded");
+        Assert.Equal(alertUrl, composer.Url);
+        Assert.True(await composer.Locator("#chart rect").CountAsync() > 0, "the throughput chart has no bars");
+        await Expect(composer.Locator("#approval-card")).ToBeHiddenAsync();
+        await BrowserApp.ScreenshotAsync(composer, "alert-delivered-live");
+    }
+
+    [Fact]
+    public async Task An_organizer_cancels_a_scheduled_alert_from_its_page_after_confirming()
+    {
+        await _browser.App.JoinAllAsync(AlertNetTestApp.Numbers(1, first: 8200));
+        // Sent at once, without approval: this one is about cancelling.
+        _browser.App.Services.GetRequiredService<IOptions<AlertsOptions>>().Value.ApprovalThreshold = 0;
+        var page = await _browser.NewPageAsync(width: 360, height: 740);
+        await BrowserApp.SignInAsync(page, await _browser.CreateUserAsync(Roles.Organizer, "ana"));
+        await page.GotoAsync("/alerts/new");
+        await AssertNoHorizontalScrollAsync(page);
+        await page.GetByLabel("Text in English").FillAsync("Know your rights meeting tonight");
+        await page.GetByLabel("Know your rights").CheckAsync();
+        await page.GetByLabel("Send later (optional)").FillAsync(DateTime.Now.AddHours(2).ToString("yyyy-MM-ddTHH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send alert" }).ClickAsync();
+        await Expect(page.GetByText("State: Queued")).ToBeVisibleAsync();
+        await AssertNoHorizontalScrollAsync(page);
+        await BrowserApp.ScreenshotAsync(page, "alert-scheduled-360");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel alert…" }).ClickAsync();
+        await Expect(page.GetByText("Stop this alert?")).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Yes, stop sending" }).ClickAsync();
+
+        await Expect(page.GetByText("Cancelled: nothing more will be sent.")).ToBeVisibleAsync();
+        await Expect(page.GetByText("State: Cancelled")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel alert…" })).ToHaveCountAsync(0);
+        await BrowserApp.ScreenshotAsync(page, "alert-cancelled-360");
+    }
+
+    [Fact]
+    public async Task The_home_page_overview_and_the_composer_speak_Spanish_and_label_every_control()
+    {
+        var page = await _browser.NewPageAsync();
+        await BrowserApp.SignInAsync(page, await _browser.CreateUserAsync(Roles.Organizer, "lucia"));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Español" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Suscriptores" })).ToBeVisibleAsync();
+        await BrowserApp.ScreenshotAsync(page, "overview-spanish");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Escribir una alerta" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Nueva alerta", Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByLabel("Texto en Español")).ToBeVisibleAsync();
+        var unlabelled = await page.EvaluateAsync<string[]>(
+            """
+            [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+                .map(e => e.name || e.id)
+            """);
+        Assert.True(unlabelled.Length == 0, $"controls without a label: {string.Join(", ", unlabelled)}");
+        await BrowserApp.ScreenshotAsync(page, "compose-spanish");
+    }
+
+    private static async Task AssertNoHorizontalScrollAsync(IPage page)
+    {
+        var (scroll, client) = (await page.EvaluateAsync<int>("document.documentElement.scrollWidth"),
+            await page.EvaluateAsync<int>("document.documentElement.clientWidth"));
+        Assert.True(scroll <= client, $"{page.Url}: the page is {scroll} px wide on a {client} px screen.");
+    }
+}
