@@ -18,8 +18,9 @@ mkdir -p "$RESULTS"
 rc=0
 dotnet build AlertNet.sln -c Release || rc=$?
 if (( rc == 0 )); then
+  # One TRX file per test project (a fixed LogFileName would let the last project overwrite the others).
   dotnet test AlertNet.sln -c Release --no-build \
-    --logger "trx;LogFileName=results.trx" --results-directory "$RESULTS" \
+    --logger "trx;LogFilePrefix=results" --results-directory "$RESULTS" \
     --logger "console;verbosity=normal" "$@" || rc=$?
 fi
 

@@ -1,7 +1,9 @@
 using System.Globalization;
+using AlertNet.Hosting;
 using AlertNet.Infrastructure.Auth;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
 
 namespace AlertNet.Web;
 
@@ -22,6 +24,17 @@ public static class WebSetup
     /// <summary>Before routing: HTML status pages, static files, language and security headers for pages.</summary>
     public static WebApplication UseAlertNetWeb(this WebApplication app)
     {
+        if (app.Services.GetRequiredService<IOptions<AlertNetOptions>>().Value.PublicUri.Scheme == Uri.UriSchemeHttps)
+        {
+            // The public address is the truth (as for webhook signatures): with https there, TLS ends at a proxy in
+            // front, so requests count as https, which Secure cookies and the form tokens require.
+            app.Use((context, next) =>
+            {
+                context.Request.Scheme = Uri.UriSchemeHttps;
+                return next(context);
+            });
+        }
+
         // Machines get ProblemDetails; people get a page that says what happened.
         app.UseWhen(context => ApiPaths.IsApi(context.Request.Path), api => api.UseStatusCodePages());
         app.UseWhen(context => !ApiPaths.IsApi(context.Request.Path), web => web.UseStatusCodePagesWithReExecute("/status/{0}"));

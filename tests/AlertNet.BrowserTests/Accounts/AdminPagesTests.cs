@@ -41,7 +41,10 @@ public sealed class AdminPagesTests(BrowserApp browser)
 
         var admin = await browser.NewPageAsync();
         await BrowserApp.SignInAsync(admin, await browser.CreateUserAsync(Roles.Admin));
+        // The dashboard's live graph polls with POSTs that carry the form token: they must get through.
+        var stats = admin.WaitForResponseAsync(r => r.Url.EndsWith("/jobs/stats", StringComparison.Ordinal));
         await BrowserApp.NavLink(admin, "Jobs").ClickAsync();
+        Assert.Equal(200, (await stats).Status);
         await Expect(admin).ToHaveTitleAsync(new Regex("AlertNet jobs"));
         await BrowserApp.ScreenshotAsync(admin, "jobs-dashboard-admin");
         await Expect(admin.GetByRole(AriaRole.Link, new() { Name = "Servers" })).ToBeVisibleAsync();

@@ -35,7 +35,6 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         BaseUrl = settings["AlertNet:PublicBaseUrl"]!;
         Http = new HttpClient { BaseAddress = new Uri(BaseUrl) };
         Db = app.Services.GetRequiredService<NpgsqlDataSource>();
-        Carrier = app.Services.GetRequiredService<CarrierSimulator>();
         Protector = app.Services.GetRequiredService<PersonalDataProtector>();
     }
 
@@ -51,7 +50,8 @@ public sealed class AlertNetTestApp : IAsyncDisposable
 
     public NpgsqlDataSource Db { get; }
 
-    public CarrierSimulator Carrier { get; }
+    /// <summary>The drill carrier simulator (drill mode only).</summary>
+    public CarrierSimulator Carrier => _app.Services.GetRequiredService<CarrierSimulator>();
 
     public PersonalDataProtector Protector { get; }
 
@@ -199,12 +199,17 @@ public sealed class AlertNetTestApp : IAsyncDisposable
 
     /// <summary>Runs the AlertNet executable with arguments (a command-line verb) against this app's
     /// database and keys, as an administrator would, and returns its exit code, output and errors.</summary>
-    public async Task<(int ExitCode, string Output, string Errors)> RunCommandAsync(params string[] arguments)
+    public Task<(int ExitCode, string Output, string Errors)> RunCommandAsync(params string[] arguments) =>
+        RunCommandWithInputAsync(null, arguments);
+
+    /// <summary>As <see cref="RunCommandAsync"/>, with <paramref name="input"/> on standard input (e.g. a password).</summary>
+    public async Task<(int ExitCode, string Output, string Errors)> RunCommandWithInputAsync(string? input, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet", [AlertNetDll(), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
         };
         foreach (var (key, value) in Settings.Where(s => s.Key != "urls"))
         {
@@ -213,6 +218,12 @@ public sealed class AlertNetTestApp : IAsyncDisposable
 
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         using var process = Process.Start(start)!;
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            process.StandardInput.Close();
+        }
+
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();

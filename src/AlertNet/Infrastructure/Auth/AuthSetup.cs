@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace AlertNet.Infrastructure.Auth;
 
@@ -13,6 +14,7 @@ public static class AuthSetup
     public static IServiceCollection AddAlertNetAuth(this IServiceCollection services, AlertNetOptions options)
     {
         services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ApiTokens>();
         services.AddSingleton<UserAccounts>();
         services.AddAlertNetDataProtection();
