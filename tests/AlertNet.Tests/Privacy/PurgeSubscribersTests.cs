@@ -122,5 +122,8 @@ public sealed class PurgeSubscribersTests : IAsyncLifetime
         var sent = _app.Carrier.Messages.Count;
         Assert.True(sent < numbers.Length, $"all {sent} messages went out despite the purge");
         Assert.Equal(numbers.Length - sent, settled.GetProperty("counts").GetProperty("skipped").GetInt32());
+        // Not even the messages that were in flight keep a SID or a link to anyone.
+        await using var db = await _app.Db.OpenConnectionAsync();
+        Assert.Equal(0, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM deliveries WHERE subscriber_id IS NOT NULL OR twilio_sid IS NOT NULL"));
     }
 }
