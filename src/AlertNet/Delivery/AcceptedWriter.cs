@@ -19,7 +19,9 @@ public sealed class AcceptedWriter(NpgsqlDataSource db, ILogger<AcceptedWriter> 
             db,
             """
             UPDATE deliveries d
-            SET twilio_sid = coalesce(d.twilio_sid, c.sid), channel = c.channel,
+            -- A delivery whose subscriber was purged while its message was in flight keeps no SID: with Twilio's
+            -- credentials a SID gives the number back.
+            SET twilio_sid = CASE WHEN d.subscriber_id IS NULL THEN NULL ELSE coalesce(d.twilio_sid, c.sid) END, channel = c.channel,
                 state = CASE WHEN delivery_state_rank(d.state) < delivery_state_rank('accepted') THEN 'accepted' ELSE d.state END,
                 accepted_at = coalesce(d.accepted_at, now()), claimed_until = NULL, updated_at = now()
             FROM unnest(@ids, @sids, @channels) AS c (id, sid, channel)

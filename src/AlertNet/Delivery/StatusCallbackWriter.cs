@@ -23,7 +23,8 @@ public sealed class StatusCallbackWriter(NpgsqlDataSource db, AlertNetMetrics me
             """
             UPDATE deliveries d
             SET state = c.state,
-                twilio_sid = coalesce(d.twilio_sid, c.sid),
+                -- No SID for a delivery unlinked from its subscriber (purged, or past retention): see AcceptedWriter.
+                twilio_sid = CASE WHEN d.subscriber_id IS NULL THEN NULL ELSE coalesce(d.twilio_sid, c.sid) END,
                 error_code = coalesce(c.error_code, d.error_code),
                 accepted_at = coalesce(d.accepted_at, now()),
                 completed_at = CASE WHEN delivery_state_rank(c.state) = 4 THEN now() ELSE d.completed_at END,

@@ -24,6 +24,7 @@ public static class PrivacySetup
     public static IEndpointRouteBuilder MapPrivacy(this IEndpointRouteBuilder app)
     {
         app.MapListAudit();
+        app.MapPurgeSubscribers();
         return app;
     }
 

@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using AlertNet.Hosting;
+using AlertNet.Infrastructure.Auth;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -89,4 +91,21 @@ public sealed class PurgeSubscribers(NpgsqlDataSource db, AuditLog audit, IOptio
             $"{result.HotlineReports} hotline reports; {result.DeliveriesUnlinked} deliveries unlinked. Opt-outs kept.");
         return 0;
     }
+}
+
+public sealed record PurgeSubscribersRequest(string? Confirm);
+
+public static class PurgeSubscribersEndpoint
+{
+    /// <summary><c>POST /api/admin/purge-subscribers</c> with <c>{"confirm": "PURGE ALL SUBSCRIBERS"}</c>: the verb's
+    /// purge for an admin who cannot reach the command line in time. Admins only.</summary>
+    public static void MapPurgeSubscribers(this IEndpointRouteBuilder app) =>
+        app.MapPost("/api/admin/purge-subscribers", async (PurgeSubscribersRequest? request, PurgeSubscribers purge, ClaimsPrincipal user,
+                CancellationToken cancellationToken) =>
+            !string.Equals(request?.Confirm, PurgeSubscribers.ConfirmationPhrase, StringComparison.Ordinal)
+                ? Results.Problem($"Not confirmed: nothing was purged. confirm must be the exact phrase {PurgeSubscribers.ConfirmationPhrase}.",
+                    statusCode: StatusCodes.Status400BadRequest)
+                // Not cancelled with the request: a purge that started goes to the end.
+                : Results.Ok(await purge.PurgeAsync(user.Identity!.Name!, CancellationToken.None)))
+            .RequireAuthorization(policy => policy.RequireRole(Roles.Admin));
 }

@@ -33,6 +33,7 @@ public sealed class AuditTests : IAsyncLifetime
         await _app.TextAsync(Subscriber, "REPORT men in vests at 202-555-3501 corner");
         var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
         var coordinator = await _app.ClientWithRoleAsync(Roles.Coordinator);
+        var admin = await _app.ClientWithRoleAsync(Roles.Admin);
         await using var db = await _app.Db.OpenConnectionAsync();
         long scheduledAlert = 0;
         long campaign = 0;
@@ -66,6 +67,9 @@ public sealed class AuditTests : IAsyncLifetime
             ("POST /api/hotline/{id:long}/review", "test-coordinator", "hotline.review", async () =>
                 await coordinator.PostAsJsonAsync(
                     $"/api/hotline/{await db.ExecuteScalarAsync<long>("SELECT id FROM hotline_reports")}/review", new { status = "verified" })),
+            // Last: it wipes the subscribers the calls above needed.
+            ("POST /api/admin/purge-subscribers", "test-admin", "subscribers.purge",
+                () => admin.PostAsJsonAsync("/api/admin/purge-subscribers", new { confirm = "PURGE ALL SUBSCRIBERS" })),
         };
 
         var mutating = _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Privacy;
 using AlertNet.Tests.Support;
@@ -82,6 +83,28 @@ public sealed class PurgeSubscribersTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Admins_can_purge_through_the_api_with_the_same_confirmation_and_no_one_else_can()
+    {
+        await _app.TextAsync("+12025553302", "JOIN");
+        var admin = await _app.ClientWithRoleAsync(Roles.Admin);
+        var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
+        await using var db = await _app.Db.OpenConnectionAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await organizer.PostAsJsonAsync("/api/admin/purge-subscribers",
+            new { confirm = PurgeSubscribers.ConfirmationPhrase })).StatusCode);
+        var unconfirmed = await admin.PostAsJsonAsync("/api/admin/purge-subscribers", new { confirm = "yes" });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, unconfirmed.StatusCode);
+        Assert.Contains("nothing was purged", await unconfirmed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM subscribers"));
+
+        var purged = await admin.PostAsJsonAsync("/api/admin/purge-subscribers", new { confirm = PurgeSubscribers.ConfirmationPhrase });
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, purged.StatusCode);
+        Assert.Equal(0, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM subscribers"));
+        Assert.Equal(1, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM audit_log WHERE action = 'subscribers.purge' AND actor = 'test-admin'"));
+    }
+
+    [Fact]
     public async Task An_alert_in_flight_stops_sending_to_purged_subscribers()
     {
         var numbers = AlertNetTestApp.Numbers(200, first: 3400);
@@ -99,5 +122,8 @@ public sealed class PurgeSubscribersTests : IAsyncLifetime
         var sent = _app.Carrier.Messages.Count;
         Assert.True(sent < numbers.Length, $"all {sent} messages went out despite the purge");
         Assert.Equal(numbers.Length - sent, settled.GetProperty("counts").GetProperty("skipped").GetInt32());
+        // Not even the messages that were in flight keep a SID or a link to anyone.
+        await using var db = await _app.Db.OpenConnectionAsync();
+        Assert.Equal(0, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM deliveries WHERE subscriber_id IS NOT NULL OR twilio_sid IS NOT NULL"));
     }
 }
