@@ -6,7 +6,7 @@ namespace AlertNet.Delivery;
 
 /// <summary>A delivery claimed for sending, with what the sender needs to know about its recipient.</summary>
 public sealed record ClaimedDelivery(long Id, string Channel, string Language, int Attempts, string PreviousState,
-    DateTime? PreviousClaimAt, byte[]? PhoneCipher, bool OptedOut, DateTime? LastInboundAt, bool HasSms);
+    DateTime? PreviousClaimAt, byte[]? PhoneCipher, bool OptedOut, DateTime? LastInboundAt, bool HasSms, DateTime ClaimedAt);
 
 /// <summary>The deliveries table as the sending side changes it. Every write is guarded by the state it
 /// expects, so two workers, a sweeper and a status callback can never move a delivery backwards.</summary>
@@ -45,11 +45,26 @@ public sealed class DeliveryStore(NpgsqlDataSource db, AcceptedWriter accepted, 
             WHERE d.id = c.id
             RETURNING d.id, d.channel, d.language, d.attempts, c.previous_state AS previousstate,
                       c.previous_claim_at AS previousclaimat, c.phone_cipher AS phonecipher, c.opted_out AS optedout,
-                      c.last_inbound_at AS lastinboundat, c.has_sms AS hassms
+                      c.last_inbound_at AS lastinboundat, c.has_sms AS hassms, d.claimed_at AS claimedat
             """,
             new { alertId, afterId, batchSize = options.Value.BatchSize, lease = (double)options.Value.ClaimLeaseSeconds },
             cancellationToken: cancellationToken));
         return rows.ToList();
+    }
+
+    /// <summary>Extends the lease of this claim's deliveries still waiting to be sent; returns those this claim still
+    /// holds (a delivery another claimer took over after the lease ran out is not among them).</summary>
+    public async Task<HashSet<long>> RenewClaimAsync(long[] deliveryIds, DateTime claimedAt, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var held = await connection.QueryAsync<long>(new CommandDefinition(
+            """
+            UPDATE deliveries SET claimed_until = now() + make_interval(secs => @lease)
+            WHERE id = ANY(@deliveryIds) AND state = 'sending' AND claimed_at = @claimedAt
+            RETURNING id
+            """,
+            new { deliveryIds, claimedAt, lease = (double)options.Value.ClaimLeaseSeconds }, cancellationToken: cancellationToken));
+        return held.ToHashSet();
     }
 
     /// <summary>Twilio took the message: keep its SID (in a group write; see AcceptedWriter).</summary>

@@ -46,6 +46,7 @@ public sealed class SendDeliveriesJob(
 
             // Not cancellable: a claim committed but never read would hold its rows until the lease ran out.
             // A shutdown that comes now is seen by SendBatchAsync, which hands the whole batch back.
+            var claimStarted = Stopwatch.GetTimestamp();
             var batch = await store.ClaimBatchAsync(alertId, claimedUpTo, CancellationToken.None);
             if (batch.Count == 0 && claimedUpTo > 0)
             {
@@ -53,6 +54,7 @@ public sealed class SendDeliveriesJob(
                 // due and rows whose claims expired behind it. (A cursor lives one slice, so such rows are
                 // also found by the next job within seconds.)
                 claimedUpTo = 0;
+                claimStarted = Stopwatch.GetTimestamp();
                 batch = await store.ClaimBatchAsync(alertId, claimedUpTo, CancellationToken.None);
             }
 
@@ -64,7 +66,7 @@ public sealed class SendDeliveriesJob(
             claimedUpTo = batch.Max(d => d.Id);
             using (logger.BeginScope(new Dictionary<string, object> { ["DeliveryBatch"] = $"{batch[0].Id}+{batch.Count}" }))
             {
-                await SendBatchAsync(alert, batch, cancellationToken);
+                await SendBatchAsync(alert, batch, new ClaimLease(claimStarted, deliveryOptions.Value.ClaimLeaseSeconds), cancellationToken);
             }
 
             alert = await LoadAsync(alertId, cancellationToken);
@@ -79,14 +81,14 @@ public sealed class SendDeliveriesJob(
     private Task<AlertToSend?> LoadAsync(long alertId, CancellationToken cancellationToken) =>
         AlertToSend.LoadAsync(db, alertId, appOptions.Value.DefaultLanguage, cancellationToken);
 
-    private async Task SendBatchAsync(AlertToSend alert, List<ClaimedDelivery> batch, CancellationToken shutdown)
+    private async Task SendBatchAsync(AlertToSend alert, List<ClaimedDelivery> batch, ClaimLease lease, CancellationToken shutdown)
     {
         // Cancelling an alert stops new sends within a fraction of a second, in every process: each
         // batch watches the alert's state while it sends.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         var optedOut = new ConcurrentDictionary<long, bool>();
-        var watcher = WatchAsync(alert.Id, batch.Select(d => d.Id).ToArray(), optedOut, stop);
         var started = new ConcurrentDictionary<long, bool>();
+        var watcher = WatchAsync(alert.Id, batch, optedOut, started, lease, stop);
         try
         {
             await Parallel.ForEachAsync(batch,
@@ -94,6 +96,13 @@ public sealed class SendDeliveriesJob(
                 async (delivery, ct) =>
                 {
                     await throttle.WaitAsync(alert.SegmentsFor(delivery.Language), alert.IsUrgent, ct);
+                    // Send only under a live claim: when the lease has run out (a slow batch, a stalled process, the
+                    // database unreachable for renewals) another worker may already have this delivery.
+                    if (!lease.Holds(delivery.Id))
+                    {
+                        return;
+                    }
+
                     started[delivery.Id] = true;
                     // Someone who texted STOP while this batch waited for its turn gets nothing.
                     await sender.SendAsync(alert, optedOut.ContainsKey(delivery.Id) ? delivery with { OptedOut = true } : delivery);
@@ -115,15 +124,28 @@ public sealed class SendDeliveriesJob(
     }
 
     /// <summary>While a batch sends, looks every quarter second for what changed since it was claimed:
-    /// the alert cancelled (stop), or recipients who opted out or were purged (skip them).</summary>
-    private async Task WatchAsync(long alertId, long[] deliveryIds, ConcurrentDictionary<long, bool> optedOut, CancellationTokenSource stop)
+    /// the alert cancelled (stop), or recipients who opted out or were purged (skip them); and renews the claim of
+    /// what is still to be sent, so that the lease covers a batch however long the throttle makes it.</summary>
+    private async Task WatchAsync(long alertId, List<ClaimedDelivery> batch, ConcurrentDictionary<long, bool> optedOut,
+        ConcurrentDictionary<long, bool> started, ClaimLease lease, CancellationTokenSource stop)
     {
+        var deliveryIds = batch.Select(d => d.Id).ToArray();
+        var claimedAt = batch[0].ClaimedAt;
         var claimed = Stopwatch.GetTimestamp();
-        try
+        while (!stop.IsCancellationRequested)
         {
-            while (!stop.IsCancellationRequested)
+            try
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(250), stop.Token);
+                // Renewed once a quarter of the lease is used (a batch under the throttle can outlast it), not at
+                // every look: each renewal is a write of every row still waiting.
+                var waiting = lease.NeedsRenewal ? deliveryIds.Where(id => !started.ContainsKey(id)).ToArray() : [];
+                if (waiting.Length > 0)
+                {
+                    var renewStarted = Stopwatch.GetTimestamp();
+                    lease.Renewed(renewStarted, waiting, await store.RenewClaimAsync(waiting, claimedAt, stop.Token));
+                }
+
                 // The claim saw every opt-out committed before it; what can have changed since are the
                 // subscribers whose status changed lately (every opt-out path marks them). The window
                 // reaches back past the claim by a minute, for opt-outs whose transaction started before
@@ -158,10 +180,16 @@ public sealed class SendDeliveriesJob(
                     await stop.CancelAsync();
                 }
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // The batch is over, or the alert was cancelled: either way, stop watching.
+            catch (OperationCanceledException)
+            {
+                // The batch is over, or the alert was cancelled: either way, stop watching.
+                return;
+            }
+            catch (NpgsqlException error)
+            {
+                // The database is unreachable: no renewal, so the lease runs out and sending stops; try again.
+                logger.LogWarning("Batch of alert {AlertId}: could not renew its claim ({Error})", alertId, error.GetType().Name);
+            }
         }
     }
 
@@ -196,6 +224,34 @@ public sealed class SendDeliveriesJob(
             var delay = nextDue.Value - DateTime.UtcNow;
             jobs.Schedule<SendDeliveriesJob>(alert.Lane, job => job.RunAsync(alert.Id, CancellationToken.None),
                 delay < TimeSpan.FromMilliseconds(200) ? TimeSpan.FromMilliseconds(200) : delay);
+        }
+    }
+
+    /// <summary>How long this process may still send a batch's deliveries, on its own monotonic clock: from when the
+    /// claim (or its last renewal) was asked for, plus the lease. The database's claimed_until is never earlier, so
+    /// while this holds no other claimer can have the delivery. A send starts only with at least half the lease left,
+    /// so it ends (Twilio's request timeout, default 15 s) before the lease could (default 60 s).</summary>
+    private sealed class ClaimLease(long claimStarted, int leaseSeconds)
+    {
+        private readonly ConcurrentDictionary<long, bool> _lost = new();
+        private long _validUntil = claimStarted + (long)(leaseSeconds * Stopwatch.Frequency);
+
+        public bool NeedsRenewal =>
+            Interlocked.Read(ref _validUntil) - Stopwatch.GetTimestamp() < leaseSeconds * Stopwatch.Frequency * 3 / 4;
+
+        public bool Holds(long deliveryId) =>
+            !_lost.ContainsKey(deliveryId)
+            && Interlocked.Read(ref _validUntil) - Stopwatch.GetTimestamp() >= leaseSeconds * Stopwatch.Frequency / 2;
+
+        /// <summary>What the renewal no longer holds (taken over by another claimer) is never sent from here.</summary>
+        public void Renewed(long renewStarted, long[] waiting, HashSet<long> held)
+        {
+            foreach (var id in waiting.Where(id => !held.Contains(id)))
+            {
+                _lost[id] = true;
+            }
+
+            Interlocked.Exchange(ref _validUntil, renewStarted + (long)(leaseSeconds * Stopwatch.Frequency));
         }
     }
 }
