@@ -4,7 +4,7 @@ namespace AlertNet.Hosting;
 /// Arguments after the verb belong to it; arguments before it configure the host.</summary>
 public sealed record CommandLineVerb(string Name, IReadOnlyDictionary<string, string> Options)
 {
-    public static readonly string[] Known = ["create-token", Subscribers.RegisterOrganizerPhone.Verb];
+    public static readonly string[] Known = ["create-token", "migrate", Subscribers.RegisterOrganizerPhone.Verb];
 
     public static CommandLineVerb? Parse(string[] args)
     {

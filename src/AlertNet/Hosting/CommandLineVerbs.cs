@@ -24,6 +24,12 @@ public static class CommandLineVerbs
                 // Shown once: only its hash is stored.
                 await output.WriteLineAsync(token);
                 return 0;
+            case "migrate":
+                // AlertNet's migrations ran before any verb (RunAlertNetAsync); Hangfire installs its schema when its
+                // storage is first built. A deployment's migration step runs this alone.
+                _ = services.GetRequiredService<Hangfire.JobStorage>();
+                await output.WriteLineAsync("The database schema is up to date.");
+                return 0;
             case Subscribers.RegisterOrganizerPhone.Verb:
                 return await Subscribers.RegisterOrganizerPhone.RunAsync(services, verb, output, errors);
             default:
