@@ -6,7 +6,7 @@ public sealed record CommandLineVerb(string Name, IReadOnlyDictionary<string, st
 {
     public static readonly string[] Known =
     [
-        "create-token", Accounts.CreateUser.Verb, Subscribers.RegisterOrganizerPhone.Verb,
+        "create-token", "migrate", Accounts.CreateUser.Verb, Subscribers.RegisterOrganizerPhone.Verb,
         Privacy.RetentionJob.Verb, Privacy.PurgeSubscribers.Verb, Privacy.KeyRotation.Verb,
     ];
 

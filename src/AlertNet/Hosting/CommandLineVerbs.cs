@@ -26,6 +26,12 @@ public static class CommandLineVerbs
                 return 0;
             case Accounts.CreateUser.Verb:
                 return await Accounts.CreateUser.RunAsync(services, verb, Console.In, output, errors);
+            case "migrate":
+                // AlertNet's migrations ran before any verb (RunAlertNetAsync); Hangfire installs its schema when its
+                // storage is first built. A deployment's migration step runs this alone.
+                _ = services.GetRequiredService<Hangfire.JobStorage>();
+                await output.WriteLineAsync("The database schema is up to date.");
+                return 0;
             case Subscribers.RegisterOrganizerPhone.Verb:
                 return await Subscribers.RegisterOrganizerPhone.RunAsync(services, verb, output, errors);
             case RetentionJob.Verb:

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AlertNet.Infrastructure.Auth;
 
 namespace AlertNet.Benchmarks.Chaos;
@@ -26,6 +27,7 @@ internal sealed class ChaosDeployment : IAsyncDisposable
     private readonly Dictionary<string, string?> _overrides;
     private readonly AlertNetProcess?[] _workers = new AlertNetProcess?[WorkerCount];
     private readonly Task?[] _restarts = new Task?[WorkerCount];
+    private readonly long[] _readyAt = new long[WorkerCount];
 
     private ChaosDeployment(AlertNetConfig config, string repoRoot, Dictionary<string, string?> overrides, AlertNetProcess web)
     {
@@ -57,12 +59,20 @@ internal sealed class ChaosDeployment : IAsyncDisposable
         await new ApiTokens(database.Db).CreateAsync("chaos", Roles.Organizer, cancellationToken);
 
     /// <summary>SIGKILLs worker <paramref name="index"/> and starts a new one in its place in the background, the
-    /// way a supervisor would. A worker whose replacement is still starting is waited for before it is killed.</summary>
-    public async Task KillAndRestartWorkerAsync(int index)
+    /// way a supervisor would. A worker whose replacement is still starting is waited for, and a worker is given at
+    /// least <paramref name="minimumUptime"/> of work before it is killed: on a busy machine a start takes longer than
+    /// the kill interval, and killing workers as soon as they are up would only measure start-up.</summary>
+    public async Task KillAndRestartWorkerAsync(int index, TimeSpan minimumUptime)
     {
         if (_restarts[index] is { } starting)
         {
             await starting;
+        }
+
+        var upFor = Stopwatch.GetElapsedTime(_readyAt[index]);
+        if (upFor < minimumUptime)
+        {
+            await Task.Delay(minimumUptime - upFor);
         }
 
         if (_workers[index] is { } worker)
@@ -100,7 +110,10 @@ internal sealed class ChaosDeployment : IAsyncDisposable
         await Web.DisposeAsync();
     }
 
-    private async Task StartWorkerAsync(int index, CancellationToken cancellationToken) =>
+    private async Task StartWorkerAsync(int index, CancellationToken cancellationToken)
+    {
         _workers[index] = await AlertNetProcess.StartAsync(_config, _repoRoot, cancellationToken, role: "worker",
             publicBaseUrl: Web.BaseUrl, overrides: _overrides);
+        _readyAt[index] = Stopwatch.GetTimestamp();
+    }
 }

@@ -60,7 +60,8 @@ internal static class ChaosReport
           delivery is settled (delivered, or otherwise final) in AlertNet's database. After that the run waits until
           the emulator's counts have been still for 3 s before counting, so a late resend would be seen.
         - **k**: every {ChaosScale.KillInterval.TotalSeconds:0} s a worker process is killed with SIGKILL (in turn: 1, 2, 3, 1, …) and a new one started in
-          its place, until the alert is complete. At full scale the send is unthrottled; `--quick` throttles it to
+          its place, until the alert is complete; a worker is killed only after at least {ChaosScale.KillInterval.TotalSeconds:0} s up (on a busy
+          machine a start takes longer than that, and killing workers as they come up would measure nothing but start-up). At full scale the send is unthrottled; `--quick` throttles it to
           100 segments/s so that the kills land mid-alert.
         - **p**: when a quarter of the messages have reached the emulator, PostgreSQL is stopped (`pg_ctl stop -m fast`,
           every connection dropped), left down for 3 s, and started again.

@@ -42,7 +42,7 @@ internal static class ChaosScenarios
                 {
                     while (await timer.WaitForNextTickAsync(stop))
                     {
-                        await deployment.KillAndRestartWorkerAsync(kills % ChaosDeployment.WorkerCount);
+                        await deployment.KillAndRestartWorkerAsync(kills % ChaosDeployment.WorkerCount, minimumUptime: ChaosScale.KillInterval);
                         kills++;
                         Console.WriteLine($"   killed worker {(kills - 1) % ChaosDeployment.WorkerCount + 1} and started its replacement ({kills} so far)");
                     }
@@ -52,7 +52,8 @@ internal static class ChaosScenarios
                 }
 
                 await deployment.WhenRestartedAsync();
-                return $"{kills} worker processes SIGKILLed (one every {ChaosScale.KillInterval.TotalSeconds:0} s, in turn) and restarted";
+                return $"{kills} worker processes SIGKILLed (one every {ChaosScale.KillInterval.TotalSeconds:0} s, in turn, each after at least "
+                    + $"{ChaosScale.KillInterval.TotalSeconds:0} s of work) and restarted";
             },
             cancellationToken);
 
