@@ -22,7 +22,9 @@ public sealed class AuditTests : IAsyncLifetime
 
     private AlertNetTestApp _app = null!;
 
-    public async Task InitializeAsync() => _app = await AlertNetTestApp.StartAsync();
+    // Two subscribers against a threshold of one: alerts here wait for approval, so approve and reject have work.
+    public async Task InitializeAsync() => _app = await AlertNetTestApp.StartAsync(
+        overrides: new Dictionary<string, string?> { ["Alerts:ApprovalThreshold"] = "1" });
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
@@ -30,6 +32,8 @@ public sealed class AuditTests : IAsyncLifetime
     public async Task Every_mutating_api_route_writes_an_audit_row_naming_who_did_it()
     {
         await _app.TextAsync(Subscriber, "JOIN");
+        await _app.TextAsync("+12025553502", "JOIN");
+        await _app.Services.GetRequiredService<AlertNet.Subscribers.OrganizerPhones>().RegisterAsync("+12025553503", "test-organizer", "en", CancellationToken.None);
         await _app.TextAsync(Subscriber, "REPORT men in vests at 202-555-3501 corner");
         var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
         var coordinator = await _app.ClientWithRoleAsync(Roles.Coordinator);
@@ -37,6 +41,8 @@ public sealed class AuditTests : IAsyncLifetime
         await using var db = await _app.Db.OpenConnectionAsync();
         long scheduledAlert = 0;
         long campaign = 0;
+        async Task<long> HeldAlertAsync() => (await (await organizer.PostAsJsonAsync("/api/alerts",
+            new { type = "urgent", bodies = new { en = "Checkpoint" } })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
 
         // Each mutating route: who calls it, how, and the audit action it must leave. Order matters where a
         // call needs what an earlier one made.
@@ -55,6 +61,12 @@ public sealed class AuditTests : IAsyncLifetime
             }),
             ("POST /api/alerts/{id:long}/cancel", "test-organizer", "alert.cancel",
                 () => organizer.PostAsync($"/api/alerts/{scheduledAlert}/cancel", null)),
+            ("POST /api/alerts/{id:long}/approve", "test-admin", "alert.approve",
+                async () => await admin.PostAsync($"/api/alerts/{await HeldAlertAsync()}/approve", null)),
+            ("POST /api/alerts/{id:long}/reject", "test-admin", "alert.reject",
+                async () => await admin.PostAsJsonAsync($"/api/alerts/{await HeldAlertAsync()}/reject", new { reason = "not verified" })),
+            ("POST /api/alerts/test-send", "test-organizer", "alert.test-send",
+                () => organizer.PostAsJsonAsync("/api/alerts/test-send", new { bodies = new { en = "Checkpoint" } })),
             ("POST /api/campaigns", "test-organizer", "campaign.schedule", async () =>
             {
                 var response = await organizer.PostAsJsonAsync("/api/campaigns",
