@@ -32,28 +32,7 @@ public sealed class PurgeSubscribers(NpgsqlDataSource db, AuditLog audit, IOptio
         // Recorded first, so that even a purge interrupted half-way leaves its trace.
         await audit.RecordAsync(actor, StartedAction, null, null, cancellationToken);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        PurgeResult result;
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
-        {
-            var counts = await connection.QuerySingleAsync<(long Subscribers, long Memberships, long Inbound, long Reports)>(new CommandDefinition(
-                """
-                SELECT (SELECT count(*) FROM subscribers), (SELECT count(*) FROM memberships),
-                       (SELECT count(*) FROM inbound_messages), (SELECT count(*) FROM hotline_reports)
-                """, transaction: transaction, cancellationToken: cancellationToken));
-            // TRUNCATE is instant whatever the size, and takes the tables from under concurrent readers at
-            // once. The foreign key from deliveries would forbid it (and DELETE would check millions of
-            // deliveries per subscriber), so it is dropped and re-added NOT VALID around the TRUNCATE; the
-            // links left dangling are nulled below in batches, then the key is validated.
-            await connection.ExecuteAsync(new CommandDefinition(
-                """
-                ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_subscriber_id_fkey;
-                TRUNCATE memberships, subscribers, inbound_messages, hotline_reports, unknown_text_hints;
-                ALTER TABLE deliveries ADD CONSTRAINT deliveries_subscriber_id_fkey
-                    FOREIGN KEY (subscriber_id) REFERENCES subscribers (id) ON DELETE SET NULL NOT VALID;
-                """, transaction: transaction, cancellationToken: cancellationToken));
-            await transaction.CommitAsync(cancellationToken);
-            result = new PurgeResult(counts.Subscribers, counts.Memberships, counts.Inbound, counts.Reports, 0);
-        }
+        var result = await WipeWithRetryAsync(connection, cancellationToken);
 
         // The subscribers are gone; what remains are dangling ids and Twilio SIDs (which give the number
         // back to whoever holds the Twilio credentials).
@@ -65,6 +44,44 @@ public sealed class PurgeSubscribers(NpgsqlDataSource db, AuditLog audit, IOptio
         logger.LogWarning("Emergency purge by {Actor}: {Subscribers} subscribers, {Reports} hotline reports, {Inbound} inbound texts removed; {Deliveries} deliveries unlinked",
             actor, result.Subscribers, result.HotlineReports, result.InboundMessages, unlinked);
         return result;
+    }
+
+    /// <summary>The wipe itself, in one transaction. It needs every table at once, while alerts in flight hold
+    /// row locks on deliveries and subscribers: it takes all of its locks up front, in one order, and if
+    /// PostgreSQL still picks it as a deadlock victim it simply runs again (nothing was changed).</summary>
+    private static async Task<PurgeResult> WipeWithRetryAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var counts = await connection.QuerySingleAsync<(long Subscribers, long Memberships, long Inbound, long Reports)>(new CommandDefinition(
+                    """
+                    LOCK TABLE deliveries, subscribers, memberships, inbound_messages, hotline_reports, unknown_text_hints
+                        IN ACCESS EXCLUSIVE MODE;
+                    SELECT (SELECT count(*) FROM subscribers), (SELECT count(*) FROM memberships),
+                           (SELECT count(*) FROM inbound_messages), (SELECT count(*) FROM hotline_reports)
+                    """, transaction: transaction, cancellationToken: cancellationToken));
+                // TRUNCATE is instant whatever the size, and takes the tables from under concurrent readers at
+                // once. The foreign key from deliveries would forbid it (and DELETE would check millions of
+                // deliveries per subscriber), so it is dropped and re-added NOT VALID around the TRUNCATE; the
+                // links left dangling are nulled afterwards in batches, then the key is validated.
+                await connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_subscriber_id_fkey;
+                    TRUNCATE memberships, subscribers, inbound_messages, hotline_reports, unknown_text_hints;
+                    ALTER TABLE deliveries ADD CONSTRAINT deliveries_subscriber_id_fkey
+                        FOREIGN KEY (subscriber_id) REFERENCES subscribers (id) ON DELETE SET NULL NOT VALID;
+                    """, transaction: transaction, cancellationToken: cancellationToken));
+                await transaction.CommitAsync(cancellationToken);
+                return new PurgeResult(counts.Subscribers, counts.Memberships, counts.Inbound, counts.Reports, 0);
+            }
+            catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 10)
+            {
+                // Rolled back: try again.
+            }
+        }
     }
 
     /// <summary><c>purge-subscribers [--confirm "PURGE ALL SUBSCRIBERS"]</c>: without --confirm, asks for
