@@ -47,7 +47,7 @@ internal static class ChaosReport
         - **Deployment**: AlertNet as it runs in production, on one machine: one `web` process (API, webhooks) and
           {ChaosDeployment.WorkerCount} `worker` processes (Hangfire servers, urgent and bulk lanes), each its own
           `dotnet AlertNet.dll`, in live mode against one PostgreSQL cluster of the run's own (infra/chaos.sh starts it
-          on `ALERTNET_CHAOS_PG_PORT`, default 5435, so a restart disturbs nothing else). Default delivery settings
+          on `ALERTNET_CHAOS_PG_PORT`, default 5435, so a restart disturbs nothing else), a fresh database per scenario. Default delivery settings
           (batches of 250, 8 batch jobs per alert, 16 requests in flight per job), except the recovery timings:
           claim lease 10 s (default 60), sweep every 1 s (15), stall after 3 s (30), status check after 5 s (900).
           They decide how soon a dead worker's claims are taken over and a lost callback is looked up, not whether.

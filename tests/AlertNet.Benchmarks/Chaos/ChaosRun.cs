@@ -37,14 +37,18 @@ internal static class ChaosRun
         Console.WriteLine($"AlertNet chaos run, {scale.Name}: {Format.Count(scale.Recipients)} recipients per scenario; everything on 127.0.0.1; "
             + $"stops by itself within {scale.OverallTimeout.TotalMinutes:0} min");
 
-        await using var database = await BenchDatabase.CreateAsync(server, cancellationToken);
-        var machine = MachineInfo.Read(await database.ServerVersionAsync(cancellationToken));
+        MachineInfo machine;
+        await using (var probe = await BenchDatabase.CreateAsync(server, cancellationToken))
+        {
+            machine = MachineInfo.Read(await probe.ServerVersionAsync(cancellationToken));
+        }
+
         Console.WriteLine($"machine: {machine.CpuModel}, {machine.Cores} cores, PostgreSQL {machine.PostgresVersion}, {machine.DotnetVersion}");
 
         var encryptionKey = KeyFile.NewKey();
         var blindIndexKey = KeyFile.NewKey();
         var protector = new PersonalDataProtector(Convert.FromBase64String(encryptionKey), Convert.FromBase64String(blindIndexKey));
-        var context = new ChaosContext(scale, database, cluster, repoRoot, encryptionKey, blindIndexKey, protector);
+        var context = new ChaosContext(scale, server, cluster, repoRoot, encryptionKey, blindIndexKey, protector);
 
         var results = new List<ChaosResult>();
         var started = Stopwatch.GetTimestamp();

@@ -93,12 +93,13 @@ internal static class ChaosScenarios
         Func<ChaosDeployment, EmulatorProcess, CancellationToken, Task<string>> trouble,
         CancellationToken cancellationToken)
     {
+        await using var database = await BenchDatabase.CreateAsync(context.Server, cancellationToken);
         var account = FakeTwilioAccount.Create();
         await using var emulator = await EmulatorProcess.StartAsync(account, cancellationToken, faults, FaultSeed);
-        var config = new AlertNetConfig(context.Database.ConnectionString, context.EncryptionKey, context.BlindIndexKey, account, emulator.BaseUrl);
+        var config = new AlertNetConfig(database.ConnectionString, context.EncryptionKey, context.BlindIndexKey, account, emulator.BaseUrl);
         await using var deployment = await ChaosDeployment.StartAsync(config, context.RepoRoot, settings, cancellationToken);
-        await context.EnsureSubscribersAsync(cancellationToken);
-        var token = await ChaosDeployment.CreateOrganizerTokenAsync(context.Database, cancellationToken);
+        await context.LoadSubscribersAsync(database, cancellationToken);
+        var token = await ChaosDeployment.CreateOrganizerTokenAsync(database, cancellationToken);
         using var api = new AlertNetApi(deployment.Web.BaseUrl, token);
         Console.WriteLine($"   web process and {ChaosDeployment.WorkerCount} worker processes up; emulator at {emulator.BaseUrl}");
 
@@ -107,14 +108,14 @@ internal static class ChaosScenarios
             cancellationToken);
         using var stopTrouble = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var troubleTask = trouble(deployment, emulator, stopTrouble.Token);
-        var completed = await WaitUntilSettledAsync(context.Database.Db, alertId, context.Scale.Recipients, triggered, cancellationToken);
+        var completed = await WaitUntilSettledAsync(database.Db, alertId, context.Scale.Recipients, triggered, cancellationToken);
         await stopTrouble.CancelAsync();
         var troubleNote = await troubleTask;
 
         // Anything still on its way (a late resend would be a duplicate) has a moment to arrive before counting.
         var counts = await SettledCountsAsync(emulator, cancellationToken);
         var stats = await emulator.StatsAsync(cancellationToken);
-        var states = await StatesAsync(context.Database.Db, alertId, cancellationToken);
+        var states = await StatesAsync(database.Db, alertId, cancellationToken);
         return ChaosResult.From(title, context.Numbers, counts, completed, troubleNote, stats, states);
     }
 
