@@ -14,6 +14,7 @@ public static class Navigation
         new("/", "nav.home", Policies.Watch),
         new("/alerts/new", "nav.compose", Policies.Organize),
         new("/approvals", "nav.approvals", Policies.Watch),
+        new("/hotline", "nav.hotline", Policies.Watch),
         new("/admin/users", "nav.users", Policies.Administer),
         new("/admin/tokens", "nav.tokens", Policies.Administer),
         new("/jobs", "nav.jobs", Policies.JobsDashboard),

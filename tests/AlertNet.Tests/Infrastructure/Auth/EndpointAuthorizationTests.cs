@@ -19,6 +19,7 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
     private static readonly Dictionary<string, Access> Expected = new()
     {
         ["GET /healthz"] = Access.Anonymous,
+        ["GET /readyz"] = Access.Anonymous,
         // Twilio's webhooks: no account, but a request without Twilio's signature is refused.
         ["POST /webhooks/twilio/inbound"] = Access.TwilioSignature,
         ["POST /webhooks/twilio/status"] = Access.TwilioSignature,
@@ -46,6 +47,8 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
         ["PUT /api/groups/{name}/quiet-hours"] = Access.Organize,
         ["GET /api/hotline"] = Access.Watch,
         ["POST /api/hotline/{id:long}/review"] = Access.Watch,
+        ["GET /api/audit"] = Access.Admin,
+        ["POST /api/admin/purge-subscribers"] = Access.Admin,
 
         ["* /login"] = Access.Anonymous,
         ["* /login/code"] = Access.Anonymous,
@@ -58,6 +61,7 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
         ["* /alerts/new"] = Access.Organize,
         ["* /alerts/{id:long}"] = Access.Watch,
         ["* /approvals"] = Access.Watch,
+        ["* /hotline"] = Access.Watch,
         ["* /admin/users"] = Access.Admin,
         ["* /admin/tokens"] = Access.Admin,
         // Hangfire's dashboard: an admin with a session cookie; an admin's API token is not enough.
