@@ -4,7 +4,8 @@ namespace AlertNet.Web;
 
 /// <summary>A link in the layout's navigation, shown to those the policy admits.</summary>
 /// <param name="TextKey">The link text's key in the Strings files.</param>
-public sealed record NavItem(string Path, string TextKey, string Policy);
+/// <param name="DrillOnly">Shown only in drill mode (the page answers 404 otherwise).</param>
+public sealed record NavItem(string Path, string TextKey, string Policy, bool DrillOnly = false);
 
 /// <summary>The layout's navigation, in order. A feature with pages adds its line here.</summary>
 public static class Navigation
@@ -15,6 +16,7 @@ public static class Navigation
         new("/alerts/new", "nav.compose", Policies.Organize),
         new("/approvals", "nav.approvals", Policies.Watch),
         new("/hotline", "nav.hotline", Policies.Watch),
+        new("/phone-simulator", "nav.simulator", Policies.Watch, DrillOnly: true),
         new("/admin/users", "nav.users", Policies.Administer),
         new("/admin/tokens", "nav.tokens", Policies.Administer),
         new("/jobs", "nav.jobs", Policies.JobsDashboard),
