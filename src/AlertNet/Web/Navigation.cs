@@ -19,6 +19,7 @@ public static class Navigation
         new("/phone-simulator", "nav.simulator", Policies.Watch, DrillOnly: true),
         new("/admin/users", "nav.users", Policies.Administer),
         new("/admin/tokens", "nav.tokens", Policies.Administer),
+        new("/admin/audit", "nav.audit", Policies.Administer),
         new("/jobs", "nav.jobs", Policies.JobsDashboard),
         new("/account", "nav.account", Policies.Watch),
     ];

@@ -68,6 +68,7 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
         ["* /phone-simulator"] = Access.Watch,
         ["* /admin/users"] = Access.Admin,
         ["* /admin/tokens"] = Access.Admin,
+        ["* /admin/audit"] = Access.Admin,
         // Hangfire's dashboard: an admin with a session cookie; an admin's API token is not enough.
         ["* /jobs/{**path}"] = Access.AdminSession,
     };
