@@ -16,6 +16,7 @@ public static class Navigation
         new("/alerts/new", "nav.compose", Policies.Organize),
         new("/approvals", "nav.approvals", Policies.Watch),
         new("/hotline", "nav.hotline", Policies.Watch),
+        new("/rights", "nav.rights", Policies.Watch),
         new("/phone-simulator", "nav.simulator", Policies.Watch, DrillOnly: true),
         new("/admin/users", "nav.users", Policies.Administer),
         new("/admin/tokens", "nav.tokens", Policies.Administer),

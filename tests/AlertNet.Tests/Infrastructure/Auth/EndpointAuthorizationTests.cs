@@ -65,6 +65,8 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
         ["* /alerts/{id:long}"] = Access.Watch,
         ["* /approvals"] = Access.Watch,
         ["* /hotline"] = Access.Watch,
+        // Coordinators read the library; its edit, send and schedule answer them 403.
+        ["* /rights"] = Access.Watch,
         ["* /phone-simulator"] = Access.Watch,
         ["* /admin/users"] = Access.Admin,
         ["* /admin/tokens"] = Access.Admin,
