@@ -1,3 +1,4 @@
+using System.Xml;
 using System.Xml.Linq;
 using AlertNet.Hosting;
 using AlertNet.Infrastructure.Auth;
@@ -69,17 +70,28 @@ public static class PhoneSimulatorApi
         var url = options.Value.PublicBaseUrl.TrimEnd('/') + "/webhooks/twilio/inbound";
         using var post = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(fields) };
         post.Headers.Add("X-Twilio-Signature", TwilioSignature.Compute(twilio.AuthToken, url, fields));
-        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(post, cancellationToken);
-        if (!response.IsSuccessStatusCode)
+        XDocument twiml;
+        try
         {
-            return Results.Problem($"The inbound webhook answered {(int)response.StatusCode}.", statusCode: StatusCodes.Status502BadGateway);
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(post, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                return Results.Problem($"The inbound webhook answered {(int)response.StatusCode}.", statusCode: StatusCodes.Status502BadGateway);
+            }
+
+            twiml = XDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        }
+        catch (Exception error) when ((error is HttpRequestException or XmlException or TaskCanceledException) && !cancellationToken.IsCancellationRequested)
+        {
+            // AlertNet:PublicBaseUrl must reach this process, as it must for the drill carrier's status callbacks.
+            return Results.Problem($"The inbound webhook at AlertNet:PublicBaseUrl did not answer with TwiML ({error.GetType().Name}).",
+                statusCode: StatusCodes.Status502BadGateway);
         }
 
         var replyAt = time.GetUtcNow();
-        var twiml = await response.Content.ReadAsStringAsync(cancellationToken);
         var lines = new List<PhoneLine> { new("sent", request.Body, sentAt) };
         // Each <Message> of the TwiML is a text Twilio would send back; an empty <Response/> is silence.
-        lines.AddRange(XDocument.Parse(twiml).Root?.Elements("Message").Select(m => new PhoneLine("reply", m.Value, replyAt)) ?? []);
+        lines.AddRange(twiml.Root?.Elements("Message").Select(m => new PhoneLine("reply", m.Value, replyAt)) ?? []);
         return Results.Ok(new { lines });
     }
 
