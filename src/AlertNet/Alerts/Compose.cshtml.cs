@@ -1,4 +1,5 @@
 using System.Globalization;
+using AlertNet.Hotline;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Subscribers;
 using AlertNet.Web;
@@ -46,10 +47,22 @@ public sealed class ComposeModel(Mediator.IMediator mediator, WebText text) : Pa
 
     public string? Error { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken cancellationToken)
+    /// <summary>The hotline report the text was taken from ("Turn into alert" in the inbox), if any.</summary>
+    public long? FromReport { get; private set; }
+
+    /// <param name="report">A hotline report whose text fills the box of the page's language: the id travels in the
+    /// address, never the text, which must stay out of request logs.</param>
+    public async Task OnGetAsync(long? report, CancellationToken cancellationToken)
     {
         AllGroups = await mediator.Send(new ListGroups(), cancellationToken);
         Groups = AllGroups.Where(g => g.IsDefault).Select(g => g.Name).ToList();
+        if (report is > 0 && report < long.MaxValue
+            && (await mediator.Send(new ListReports(report + 1, 1), cancellationToken)).Reports is [var found] && found.Id == report)
+        {
+            var language = Languages.Any(l => l.Code == WebText.CurrentLanguage) ? WebText.CurrentLanguage : WebText.DefaultLanguage;
+            Bodies[language] = found.Text;
+            FromReport = found.Id;
+        }
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)

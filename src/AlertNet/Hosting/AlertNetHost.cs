@@ -8,6 +8,7 @@ using AlertNet.Infrastructure.Jobs;
 using AlertNet.Infrastructure.Telemetry;
 using AlertNet.Infrastructure.Twilio;
 using AlertNet.Privacy;
+using AlertNet.Simulator;
 using AlertNet.Subscribers;
 using AlertNet.Web;
 using Mediator;
@@ -47,6 +48,7 @@ public static class AlertNetHost
         services.AddAlertNetHotline();
         services.AddAlertNetAlerts();
         services.AddAlertNetDashboard();
+        services.AddPhoneSimulator();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new ValidTextConverter()));
         return builder;
@@ -83,6 +85,7 @@ public static class AlertNetHost
         app.MapCampaigns();
         app.MapSetQuietHours();
         app.MapAlertNetTwilio();
+        app.MapPhoneSimulator();
         app.MapAlertNetWeb();
         app.MapJobsDashboard();
         return app;

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using AlertNet.Infrastructure.Auth;
+using AlertNet.Infrastructure.Twilio;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -7,7 +8,7 @@ namespace AlertNet.Web;
 
 /// <summary>The page after sign-in; the overview replaces it.</summary>
 [Authorize(Policy = Policies.Watch)]
-public sealed class IndexModel(IAuthorizationService authorization) : PageModel
+public sealed class IndexModel(IAuthorizationService authorization, TwilioSettings twilio) : PageModel
 {
     public string Role { get; private set; } = "";
 
@@ -17,7 +18,7 @@ public sealed class IndexModel(IAuthorizationService authorization) : PageModel
     {
         Role = User.FindFirstValue(ClaimTypes.Role) ?? "";
         var links = new List<NavItem>();
-        foreach (var item in Navigation.Items.Where(i => i.Path != "/"))
+        foreach (var item in Navigation.Items.Where(i => i.Path != "/" && (!i.DrillOnly || twilio.IsDrill)))
         {
             if ((await authorization.AuthorizeAsync(User, item.Policy)).Succeeded)
             {

@@ -1,10 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AlertNet.Alerts;
 using AlertNet.Infrastructure.Auth;
+using AlertNet.Subscribers;
 using AlertNet.Tests.Support;
 using Dapper;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 
 namespace AlertNet.Tests.Privacy;
 
@@ -18,22 +21,40 @@ public sealed class AuditTests : IAsyncLifetime
     private static readonly Dictionary<string, string> ReadOnlyRoutes = new()
     {
         ["POST /api/alerts/preview"] = "counts recipients and segments; sends and stores nothing",
+        // Drill mode's phone simulator: staff stand in for a subscriber, whose texts (through the inbound webhook) are
+        // not organizer actions and never audited; the message list reads the drill carrier only.
+        ["POST /api/drill/phone/text"] = "drill mode: a subscriber's text, posted to the signed inbound webhook",
+        ["POST /api/drill/phone/messages"] = "drill mode: reads what the drill carrier received; changes nothing",
     };
 
     private AlertNetTestApp _app = null!;
 
-    // Two subscribers against a threshold of one: alerts here wait for approval, so approve and reject have work.
-    public async Task InitializeAsync() => _app = await AlertNetTestApp.StartAsync(
-        overrides: new Dictionary<string, string?> { ["Alerts:ApprovalThreshold"] = "1" });
+    public async Task InitializeAsync() => _app = await AlertNetTestApp.StartAsync();
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    /// <summary>An alert held for a second organizer's approval: with the threshold at 1 person, the two subscribers
+    /// make it a large send.</summary>
+    private async Task<long> HeldAlertAsync(HttpClient organizer)
+    {
+        var options = _app.Services.GetRequiredService<IOptions<AlertsOptions>>().Value;
+        var threshold = options.ApprovalThreshold;
+        options.ApprovalThreshold = 1;
+        try
+        {
+            return await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Held for approval" } });
+        }
+        finally
+        {
+            options.ApprovalThreshold = threshold;
+        }
+    }
 
     [Fact]
     public async Task Every_mutating_api_route_writes_an_audit_row_naming_who_did_it()
     {
         await _app.TextAsync(Subscriber, "JOIN");
         await _app.TextAsync("+12025553502", "JOIN");
-        await _app.Services.GetRequiredService<AlertNet.Subscribers.OrganizerPhones>().RegisterAsync("+12025553503", "test-organizer", "en", CancellationToken.None);
         await _app.TextAsync(Subscriber, "REPORT men in vests at 202-555-3501 corner");
         var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
         var coordinator = await _app.ClientWithRoleAsync(Roles.Coordinator);
@@ -41,8 +62,6 @@ public sealed class AuditTests : IAsyncLifetime
         await using var db = await _app.Db.OpenConnectionAsync();
         long scheduledAlert = 0;
         long campaign = 0;
-        async Task<long> HeldAlertAsync() => (await (await organizer.PostAsJsonAsync("/api/alerts",
-            new { type = "urgent", bodies = new { en = "Checkpoint" } })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
 
         // Each mutating route: who calls it, how, and the audit action it must leave. Order matters where a
         // call needs what an earlier one made.
@@ -61,12 +80,6 @@ public sealed class AuditTests : IAsyncLifetime
             }),
             ("POST /api/alerts/{id:long}/cancel", "test-organizer", "alert.cancel",
                 () => organizer.PostAsync($"/api/alerts/{scheduledAlert}/cancel", null)),
-            ("POST /api/alerts/{id:long}/approve", "test-admin", "alert.approve",
-                async () => await admin.PostAsync($"/api/alerts/{await HeldAlertAsync()}/approve", null)),
-            ("POST /api/alerts/{id:long}/reject", "test-admin", "alert.reject",
-                async () => await admin.PostAsJsonAsync($"/api/alerts/{await HeldAlertAsync()}/reject", new { reason = "not verified" })),
-            ("POST /api/alerts/test-send", "test-organizer", "alert.test-send",
-                () => organizer.PostAsJsonAsync("/api/alerts/test-send", new { bodies = new { en = "Checkpoint" } })),
             ("POST /api/campaigns", "test-organizer", "campaign.schedule", async () =>
             {
                 var response = await organizer.PostAsJsonAsync("/api/campaigns",
@@ -79,6 +92,15 @@ public sealed class AuditTests : IAsyncLifetime
             ("POST /api/hotline/{id:long}/review", "test-coordinator", "hotline.review", async () =>
                 await coordinator.PostAsJsonAsync(
                     $"/api/hotline/{await db.ExecuteScalarAsync<long>("SELECT id FROM hotline_reports")}/review", new { status = "verified" })),
+            ("POST /api/alerts/test-send", "test-organizer", "alert.test-send", async () =>
+            {
+                await _app.Services.GetRequiredService<OrganizerPhones>().RegisterAsync("+12025553599", "test-organizer", "en", CancellationToken.None);
+                return await organizer.PostAsJsonAsync("/api/alerts/test-send", new { bodies = new { en = "Test" } });
+            }),
+            ("POST /api/alerts/{id:long}/approve", "test-admin", "alert.approve",
+                async () => await admin.PostAsync($"/api/alerts/{await HeldAlertAsync(organizer)}/approve", null)),
+            ("POST /api/alerts/{id:long}/reject", "test-admin", "alert.reject",
+                async () => await admin.PostAsJsonAsync($"/api/alerts/{await HeldAlertAsync(organizer)}/reject", new { reason = "not verified" })),
             // Last: it wipes the subscribers the calls above needed.
             ("POST /api/admin/purge-subscribers", "test-admin", "subscribers.purge",
                 () => admin.PostAsJsonAsync("/api/admin/purge-subscribers", new { confirm = "PURGE ALL SUBSCRIBERS" })),

@@ -89,8 +89,9 @@
     });
 
     // The organizer types local time; the server gets UTC.
-    form.addEventListener('submit', () => {
-        const local = document.getElementById('send-at').value;
-        document.getElementById('send-at-utc').value = local ? new Date(local).toISOString() : '';
+    // (The know-your-rights library reuses this script without a schedule field.)
+    const sendAt = document.getElementById('send-at');
+    if (sendAt) form.addEventListener('submit', () => {
+        document.getElementById('send-at-utc').value = sendAt.value ? new Date(sendAt.value).toISOString() : '';
     });
 })();

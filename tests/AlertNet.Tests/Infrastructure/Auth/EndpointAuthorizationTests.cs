@@ -49,6 +49,9 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
         ["POST /api/hotline/{id:long}/review"] = Access.Watch,
         ["GET /api/audit"] = Access.Admin,
         ["POST /api/admin/purge-subscribers"] = Access.Admin,
+        // The drill phone simulator (drill mode only; see the live-mode test).
+        ["POST /api/drill/phone/text"] = Access.Watch,
+        ["POST /api/drill/phone/messages"] = Access.Watch,
 
         ["* /login"] = Access.Anonymous,
         ["* /login/code"] = Access.Anonymous,
@@ -61,8 +64,13 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
         ["* /alerts/new"] = Access.Organize,
         ["* /alerts/{id:long}"] = Access.Watch,
         ["* /approvals"] = Access.Watch,
+        ["* /hotline"] = Access.Watch,
+        // Coordinators read the library; its edit, send and schedule answer them 403.
+        ["* /rights"] = Access.Watch,
+        ["* /phone-simulator"] = Access.Watch,
         ["* /admin/users"] = Access.Admin,
         ["* /admin/tokens"] = Access.Admin,
+        ["* /admin/audit"] = Access.Admin,
         // Hangfire's dashboard: an admin with a session cookie; an admin's API token is not enough.
         ["* /jobs/{**path}"] = Access.AdminSession,
     };
@@ -154,9 +162,13 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
             ["Twilio:ApiBaseUrl"] = "http://127.0.0.1:9",
         });
 
-        Assert.DoesNotContain(Routes(live.Services), r => r.Path.StartsWith("/drill", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(Routes(live.Services), r => r.Path.StartsWith("/drill", StringComparison.OrdinalIgnoreCase)
+            || r.Path.StartsWith("/api/drill", StringComparison.OrdinalIgnoreCase));
         using var admin = await WebSession.SignInAsync(live, Roles.Admin);
         Assert.Equal(HttpStatusCode.OK, (await admin.Client.GetAsync("/admin/users")).StatusCode);
+        var simulator = await admin.Client.GetAsync("/phone-simulator");
+        Assert.Equal(HttpStatusCode.NotFound, simulator.StatusCode);
+        Assert.DoesNotContain("/phone-simulator", await (await admin.Client.GetAsync("/")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     /// <summary>Null when the answer fits the access rule, else what is wrong with it.</summary>
