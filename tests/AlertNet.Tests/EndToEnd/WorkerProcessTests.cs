@@ -12,10 +12,12 @@ public sealed class WorkerProcessTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _web = await AlertNetTestApp.StartAsync(role: "web", new Dictionary<string, string?>
     {
-        // Small batches and a throttle that makes the alert last a few seconds, so that both workers
-        // get a share of it.
+        // Small batches and a throttle that make the alert last a few seconds, and more batch jobs than one
+        // process has urgent workers (12): Hangfire wakes the enqueuing process's own workers at once, so with
+        // fewer jobs the process that dispatched the alert could take every one of them and the other none.
         ["Delivery:BatchSize"] = "10",
         ["Delivery:SegmentsPerSecond"] = "60",
+        ["Delivery:ParallelBatchJobs"] = "30",
     });
 
     public async Task DisposeAsync() => await _web.DisposeAsync();
