@@ -34,12 +34,10 @@ public sealed class PreviewAlertHandler(NpgsqlDataSource db, SenderThrottle thro
         // The same recipients DispatchAlertJob will select.
         var byLanguage = await connection.QueryAsync<(string Language, long Count)>(new CommandDefinition(
             """
-            SELECT s.language, count(DISTINCT s.id)
+            SELECT s.language, count(DISTINCT s.subscriber_id)
             FROM groups g
-            JOIN memberships m ON m.group_id = g.id AND m.status = 'active'
-            JOIN subscribers s ON s.id = m.subscriber_id AND s.status = 'active'
+            JOIN reachable_members s ON s.group_id = g.id
             WHERE g.name = ANY(@names)
-              AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index)
             GROUP BY s.language
             """,
             new { names = query.Groups.ToArray() }, cancellationToken: cancellationToken));

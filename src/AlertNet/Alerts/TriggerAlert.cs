@@ -90,10 +90,8 @@ public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClien
         CancellationToken cancellationToken)
     {
         const string Members = """
-            FROM memberships m
-            JOIN subscribers s ON s.id = m.subscriber_id AND s.status = 'active'
-            WHERE m.group_id = ANY(@groupIds) AND m.status = 'active'
-              AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index)
+            FROM reachable_members s
+            WHERE s.group_id = ANY(@groupIds)
             """;
         var atMost = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
             $"SELECT count(*)::int FROM (SELECT 1 {Members} LIMIT @limit) x", new { groupIds, limit = threshold + 1 },

@@ -38,8 +38,7 @@ public sealed class GetOverviewHandler(NpgsqlDataSource db, Mediator.IMediator m
 
             -- A person subscribed by SMS and WhatsApp is one person.
             SELECT language, count(DISTINCT phone_index)::int AS count
-            FROM subscribers s
-            WHERE status = 'active' AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index)
+            FROM reachable_subscribers
             GROUP BY language;
 
             SELECT count(*)::int FROM opt_outs;

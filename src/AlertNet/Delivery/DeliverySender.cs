@@ -131,8 +131,7 @@ public sealed class DeliverySender(
                 await store.RetryLaterAsync(delivery.Id, delivery.Attempts, error.Code);
                 break;
             case TwilioErrorClass.OptedOut:
-                await store.OptOutRecipientAsync(delivery.Id);
-                await store.SettleAsync(delivery.Id, DeliveryState.Failed, error.Code);
+                await store.OptOutRecipientAsync(delivery.Id, error.Code);
                 metrics.Failed(error.Code);
                 break;
             default:

@@ -91,16 +91,31 @@ public sealed class DeliveryStore(NpgsqlDataSource db, AcceptedWriter accepted, 
         "UPDATE deliveries SET claimed_until = now() + interval '10 seconds' WHERE id = @deliveryId AND state = 'sending'",
         new { deliveryId });
 
-    /// <summary>Twilio's 21610: the person texted STOP to Twilio. Opt the number out here too, on every channel.</summary>
-    public Task OptOutRecipientAsync(long deliveryId) => ExecuteAsync(
-        """
-        INSERT INTO opt_outs (phone_index)
-        SELECT s.phone_index FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id WHERE d.id = @deliveryId
-        ON CONFLICT DO NOTHING;
-        UPDATE subscribers SET status = 'opted_out', updated_at = now()
-        WHERE phone_index = (SELECT s.phone_index FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id WHERE d.id = @deliveryId);
-        """,
-        new { deliveryId });
+    /// <summary>Twilio's 21610 at the API: the person texted STOP to Twilio. Opt the number out here too (the one opt-out
+    /// routine), and settle this delivery as failed with the code, in one transaction.</summary>
+    public async Task OptOutRecipientAsync(long deliveryId, int errorCode)
+    {
+        await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE deliveries SET state = 'failed', error_code = @errorCode, claimed_until = NULL, updated_at = now(), completed_at = now()
+            WHERE id = @deliveryId AND state = 'sending'
+            """,
+            new { deliveryId, errorCode }, transaction));
+        await Subscribers.OptOut.ApplyToRecipientsAsync(connection, transaction, [deliveryId], CancellationToken.None);
+        await transaction.CommitAsync(CancellationToken.None);
+    }
+
+    /// <summary>The deliveries of these subscribers still waiting in any alert will not be sent (they opted out).</summary>
+    public static Task SkipPendingAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long[] subscriberIds,
+        CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            $"""
+            UPDATE deliveries SET state = '{DeliveryState.Skipped}', claimed_until = NULL, updated_at = now(), completed_at = now()
+            WHERE state = '{DeliveryState.Pending}' AND subscriber_id = ANY(@subscriberIds)
+            """,
+            new { subscriberIds }, transaction, cancellationToken: cancellationToken));
 
     public Task ExpireRemainingAsync(long alertId) => ExecuteAsync(
         """

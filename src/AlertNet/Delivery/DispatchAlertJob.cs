@@ -44,15 +44,13 @@ public sealed class DispatchAlertJob(NpgsqlDataSource db, IBackgroundJobClient j
             var recipients = await connection.ExecuteAsync(new CommandDefinition(
                 """
                 WITH candidates AS (
-                    SELECT s.id, s.phone_index, s.channel, s.language,
+                    SELECT s.subscriber_id AS id, s.phone_index, s.channel, s.language,
                            nullif(min(coalesce(q.until, '-infinity'::timestamptz)), '-infinity'::timestamptz) AS not_before
                     FROM alerts a
-                    JOIN memberships m ON m.group_id = ANY (a.target_groups) AND m.status = 'active'
-                    JOIN subscribers s ON s.id = m.subscriber_id AND s.status = 'active'
-                    LEFT JOIN unnest(@quietGroups, @quietUntil) AS q (group_id, until) ON q.group_id = m.group_id
+                    JOIN reachable_members s ON s.group_id = ANY (a.target_groups)
+                    LEFT JOIN unnest(@quietGroups, @quietUntil) AS q (group_id, until) ON q.group_id = s.group_id
                     WHERE a.id = @alertId
-                      AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index)
-                    GROUP BY s.id)
+                    GROUP BY s.subscriber_id, s.phone_index, s.channel, s.language)
                 INSERT INTO deliveries (alert_id, subscriber_id, channel, language, claimed_until)
                 SELECT DISTINCT ON (phone_index) @alertId, id, channel, language, not_before
                 FROM candidates

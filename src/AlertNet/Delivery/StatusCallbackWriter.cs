@@ -18,7 +18,7 @@ public sealed class StatusCallbackWriter(NpgsqlDataSource db, AlertNetMetrics me
             .Select(g => g.MaxBy(c => DeliveryState.Rank(c.State))! with { ErrorCode = g.Max(c => c.ErrorCode) })
             .OrderBy(c => c.DeliveryId) // the same lock order in every writer
             .ToList();
-        var moved = await QueryWithRelaxedCommitAsync<(string State, int? ErrorCode)>(
+        var moved = await QueryWithRelaxedCommitAsync<(long Id, string State, int? ErrorCode)>(
             db,
             """
             UPDATE deliveries d
@@ -32,7 +32,7 @@ public sealed class StatusCallbackWriter(NpgsqlDataSource db, AlertNetMetrics me
                 updated_at = now()
             FROM unnest(@ids, @states, @sids, @errors) AS c (id, state, sid, error_code)
             WHERE d.id = c.id AND delivery_state_rank(d.state) < delivery_state_rank(c.state)
-            RETURNING d.state, d.error_code
+            RETURNING d.id, d.state, d.error_code
             """,
             new
             {
@@ -50,20 +50,15 @@ public sealed class StatusCallbackWriter(NpgsqlDataSource db, AlertNetMetrics me
 
         metrics.Delivered(moved.Count(m => m.State == DeliveryState.Delivered));
 
-        // 21610 in a callback: the person had texted STOP to Twilio. Opt them out here too.
-        var optedOut = latest.Where(c => c.ErrorCode == TwilioErrors.OptedOut).Select(c => c.DeliveryId).ToArray();
+        // 21610 in a callback: the person had texted STOP to Twilio. Opt them out here too, but only for a callback
+        // that moved its delivery: a replayed or invented old callback changes nobody's subscription.
+        var optedOut = moved.Where(m => m.ErrorCode == TwilioErrors.OptedOut).Select(m => m.Id).ToArray();
         if (optedOut.Length > 0)
         {
-            await QueryWithRelaxedCommitAsync<int>(
-                db,
-                """
-                INSERT INTO opt_outs (phone_index)
-                SELECT s.phone_index FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id WHERE d.id = ANY(@optedOut)
-                ON CONFLICT DO NOTHING;
-                UPDATE subscribers SET status = 'opted_out', updated_at = now()
-                WHERE phone_index IN (SELECT s.phone_index FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id WHERE d.id = ANY(@optedOut));
-                """,
-                new { optedOut });
+            await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
+            await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+            await Subscribers.OptOut.ApplyToRecipientsAsync(connection, transaction, optedOut, CancellationToken.None);
+            await transaction.CommitAsync(CancellationToken.None);
         }
     }
 }

@@ -36,9 +36,8 @@ public sealed class ListGroupsHandler(NpgsqlDataSource db) : IQueryHandler<ListG
             """
             SELECT m.group_id, m.status, s.language, count(*)::int
             FROM memberships m
-            JOIN subscribers s ON s.id = m.subscriber_id AND s.status = 'active'
+            JOIN reachable_subscribers s ON s.id = m.subscriber_id
             WHERE m.status IN ('active', 'pending')
-              AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index)
             GROUP BY m.group_id, m.status, s.language
             """,
             cancellationToken: cancellationToken))).ToLookup(c => c.GroupId);

@@ -87,7 +87,7 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
 
                 case KeywordKind.OptOut:
                     // One confirmation, then silence: a second STOP gets nothing.
-                    var firstTime = await SubscriberStore.OptOutAsync(connection, transaction, phoneIndex, cancellationToken);
+                    var firstTime = await OptOut.ApplyAsync(connection, transaction, [phoneIndex], cancellationToken) == 1;
                     return firstTime ? replies.Get("optOut", _known ?? keyword.Language) : null;
 
                 case KeywordKind.LeaveGroup:

@@ -98,28 +98,6 @@ public static class SubscriberStore
             """,
             new { phoneIndex, groupId }, transaction, cancellationToken: cancellationToken));
 
-    /// <summary>Opts a number out on every channel, at once: pending deliveries to it are skipped, and
-    /// the send path re-checks the opt-out list before each message; memberships waiting for a YES are
-    /// dropped. Returns false when it was already opted out (so the confirmation goes out exactly once).</summary>
-    public static async Task<bool> OptOutAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] phoneIndex,
-        CancellationToken cancellationToken)
-    {
-        var inserted = await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO opt_outs (phone_index) VALUES (@phoneIndex) ON CONFLICT DO NOTHING",
-            new { phoneIndex }, transaction, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE subscribers SET status = 'opted_out', updated_at = now() WHERE phone_index = @phoneIndex;
-            UPDATE memberships SET status = 'left'
-            WHERE status = 'pending' AND subscriber_id IN (SELECT id FROM subscribers WHERE phone_index = @phoneIndex);
-            UPDATE deliveries SET state = 'skipped', updated_at = now(), completed_at = now()
-            WHERE state = 'pending'
-              AND subscriber_id IN (SELECT id FROM subscribers WHERE phone_index = @phoneIndex);
-            """,
-            new { phoneIndex }, transaction, cancellationToken: cancellationToken));
-        return inserted == 1;
-    }
-
     /// <summary>START: lifts the opt-out and reactivates every subscription of the number.
     /// Returns false when the number has never subscribed.</summary>
     public static async Task<bool> OptInAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] phoneIndex,

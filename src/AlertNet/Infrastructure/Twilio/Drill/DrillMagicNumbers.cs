@@ -28,6 +28,9 @@ public static class DrillMagicNumbers
     /// <summary>Accepted, then failed with 30006 (landline or unreachable carrier), the permanent failure.</summary>
     public const string LandlineOrUnreachableCarrier = "+15005550060";
 
+    /// <summary>Accepted, then failed with 21610 in the status callback: the person had texted STOP to the carrier.</summary>
+    public const string OptedOutAtCarrier = "+15005550610";
+
     /// <summary>Accepted and kept, but the connection is dropped before the answer: the ambiguous send to reconcile.</summary>
     public const string ConnectionDropsAfterAccept = "+15005550099";
 
@@ -60,6 +63,7 @@ public static class DrillMagicNumbers
     {
         Unreachable => DeliveryOutcome.Undelivered,
         LandlineOrUnreachableCarrier => DeliveryOutcome.Failed,
+        OptedOutAtCarrier => DeliveryOutcome.FailedOptedOut,
         _ => DeliveryOutcome.Delivered,
     };
 
@@ -87,4 +91,5 @@ internal enum DeliveryOutcome
     Delivered,
     Undelivered,
     Failed,
+    FailedOptedOut,
 }

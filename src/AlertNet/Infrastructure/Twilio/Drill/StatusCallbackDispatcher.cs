@@ -136,12 +136,14 @@ internal sealed partial class StatusCallbackDispatcher : BackgroundService
         var failed = false;
         var message = _carrier.Update(work.MessageSid, current =>
         {
-            failed = DrillMagicNumbers.OutcomeFor(current.To) == DeliveryOutcome.Failed;
+            var outcome = DrillMagicNumbers.OutcomeFor(current.To);
+            failed = outcome is DeliveryOutcome.Failed or DeliveryOutcome.FailedOptedOut;
             return current with
             {
                 Status = failed ? "failed" : "sent",
-                ErrorCode = failed ? 30006 : null,
-                ErrorMessage = failed ? "Landline or unreachable carrier" : null,
+                ErrorCode = outcome == DeliveryOutcome.FailedOptedOut ? 21610 : failed ? 30006 : null,
+                ErrorMessage = outcome == DeliveryOutcome.FailedOptedOut ? "Attempt to send to unsubscribed recipient"
+                    : failed ? "Landline or unreachable carrier" : null,
                 From = current.From ?? ServiceSenderFor(current.To),
                 // Twilio fills date_sent only once the carrier has the message; a failed send never gets one.
                 DateSent = failed ? null : now,
