@@ -2,15 +2,11 @@ using System.Security.Claims;
 using AlertNet.Delivery;
 using AlertNet.Hosting;
 using AlertNet.Infrastructure.Auth;
-using AlertNet.Infrastructure.Twilio;
+using AlertNet.Carrier;
 using AlertNet.Privacy;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Twilio.Clients;
-using Twilio.Exceptions;
-using Twilio.Rest.Api.V2010.Account;
-using Twilio.Types;
 
 namespace AlertNet.Alerts;
 
@@ -35,8 +31,7 @@ public abstract record TestSendResult
 public sealed class TestSendAlertHandler(
     NpgsqlDataSource db,
     PersonalDataProtector protector,
-    ITwilioRestClient twilio,
-    TwilioSettings twilioSettings,
+    CarrierClient carrier,
     SenderThrottle throttle,
     AuditLog audit,
     IOptions<AlertNetOptions> app,
@@ -61,33 +56,25 @@ public sealed class TestSendAlertHandler(
             .FirstOrDefault(l => l is not null && command.Bodies.ContainsKey(l)) ?? command.Bodies.Keys.First();
         var sms = SmsSegments.Analyze(command.Bodies[language]);
         var e164 = protector.Decrypt(found.Cipher);
-        var options = new CreateMessageOptions(new PhoneNumber(e164)) { Body = sms.SentText };
-        if (twilioSettings.MessagingServiceSid is { } service)
-        {
-            options.MessagingServiceSid = service;
-        }
-        else
-        {
-            options.From = new PhoneNumber(twilioSettings.From);
-        }
-
         await throttle.WaitAsync(sms.Segments, urgent: true, cancellationToken);
         try
         {
-            // Not cancelled with the request from here on: once asked, Twilio's answer is what we report and audit.
-            var message = await MessageResource.CreateAsync(options, twilio);
+            // Not cancelled with the request from here on: once asked, the provider's answer is what we report and audit.
+            var sid = await carrier.SendAsync(new OutboundMessage(e164, sms.SentText,
+                new Uri(app.Value.PublicUri, "webhooks/twilio/status?kind=" + ProviderDeletions.TestSend)), Privacy.SubscriberAddress.Sms);
+            // No delivery row keeps it: it goes straight to the deletion queue, a minute on (it is hardly final yet).
+            await ProviderDeletions.QueueAsync(connection, null, [sid], ProviderDeletions.TestSend, CancellationToken.None, TimeSpan.FromMinutes(1));
             await audit.RecordAsync(command.Organizer, "alert.test-send", null, new { language, segments = sms.Segments }, CancellationToken.None);
-            return new TestSendResult.Sent(PersonalDataProtector.Mask(e164), language, sms.Encoding, sms.Segments, message.Sid);
+            return new TestSendResult.Sent(PersonalDataProtector.Mask(e164), language, sms.Encoding, sms.Segments, sid);
         }
-        catch (ApiException error)
+        catch (CarrierException error) when (error.Failure == CarrierFailure.Refused || error.Failure == CarrierFailure.Throttled)
         {
-            // Never log error.Message: Twilio puts the phone number in some of them.
-            logger.LogWarning("Test send refused by Twilio with error {Code} (HTTP {Status})", error.Code, error.Status);
+            logger.LogWarning("Test send refused by the provider with error {Code} (HTTP {Status})", error.Code, error.HttpStatus);
             return new TestSendResult.Refused(error.Code);
         }
-        catch (Exception error) when (error is ApiConnectionException or HttpRequestException or TaskCanceledException)
+        catch (CarrierException error)
         {
-            logger.LogWarning("Test send: no answer from Twilio ({Error})", error.GetType().Name);
+            logger.LogWarning("Test send: no answer from the provider ({Failure}, {Error})", error.Failure, error.ExceptionType);
             return new TestSendResult.NoAnswer();
         }
     }

@@ -49,11 +49,12 @@ public sealed class GetAlertDashboardHandler(NpgsqlDataSource db) : Mediator.IQu
     public const string OptedOut = "opted_out";
     public const string Expired = "expired";
     public const string Cancelled = "cancelled";
+    public const string NoReceipt = "no_receipt";
 
     private static readonly (string Key, string Label)[] Buckets =
     [
-        (Queued, "Queued"), (Delivering, "Delivering"), (Delivered, "Delivered"), (NotDelivered, "Not delivered"),
-        (Failed, "Failed"), (OptedOut, "Opted out"), (Expired, "Expired"), (Cancelled, "Cancelled"),
+        (Queued, "Queued"), (Delivering, "Delivering"), (Delivered, "Delivered"), (NoReceipt, "Sent, no receipt"),
+        (NotDelivered, "Not delivered"), (Failed, "Failed"), (OptedOut, "Opted out"), (Expired, "Expired"), (Cancelled, "Cancelled"),
     ];
 
     private static readonly int[] BucketSizes = [2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400];
@@ -182,6 +183,7 @@ public sealed class GetAlertDashboardHandler(NpgsqlDataSource db) : Mediator.IQu
         DeliveryState.Failed => Failed,
         DeliveryState.Skipped => OptedOut,
         DeliveryState.Expired => Expired,
+        DeliveryState.SentNoReceipt => NoReceipt,
         _ => Cancelled,
     };
 

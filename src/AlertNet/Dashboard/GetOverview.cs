@@ -16,9 +16,13 @@ public sealed record SubscriberCounts(int Active, int OptedOut, IReadOnlyDiction
 
 public sealed record GroupCount(string Name, int Active, int Pending, IReadOnlyDictionary<string, int> ByLanguage);
 
-public sealed record Overview(IReadOnlyList<RecentAlert> Alerts, int AwaitingApproval, SubscriberCounts Subscribers);
+/// <summary><see cref="HeldAtProvider"/>: messages the provider still holds (on their way, or final and waiting to be
+/// deleted there); <see cref="CarrierOutages"/>: senders the provider has stopped answering for.</summary>
+public sealed record Overview(IReadOnlyList<RecentAlert> Alerts, int AwaitingApproval, SubscriberCounts Subscribers,
+    Carrier.ProviderRecords HeldAtProvider, IReadOnlyList<Carrier.CarrierOutage> CarrierOutages);
 
-public sealed class GetOverviewHandler(NpgsqlDataSource db, Mediator.IMediator mediator) : Mediator.IQueryHandler<GetOverview, Overview>
+public sealed class GetOverviewHandler(NpgsqlDataSource db, Mediator.IMediator mediator, Carrier.ProviderDeletions deletions,
+    Carrier.CarrierHealth health) : Mediator.IQueryHandler<GetOverview, Overview>
 {
     public async ValueTask<Overview> Handle(GetOverview query, CancellationToken cancellationToken)
     {
@@ -62,7 +66,9 @@ public sealed class GetOverviewHandler(NpgsqlDataSource db, Mediator.IMediator m
             }).ToList(),
             awaiting,
             new SubscriberCounts(byLanguage.Values.Sum(), optedOut, byLanguage,
-                groups.Select(g => new GroupCount(g.Name, g.ActiveMembers, g.PendingMembers, g.ActiveMembersByLanguage)).ToList()));
+                groups.Select(g => new GroupCount(g.Name, g.ActiveMembers, g.PendingMembers, g.ActiveMembersByLanguage)).ToList()),
+            await deletions.CountAsync(cancellationToken),
+            await health.OutagesAsync(cancellationToken));
     }
 
     private sealed record AlertRow(long Id, string Type, string State, string CreatedBy, DateTime CreatedAt, int Recipients);

@@ -35,9 +35,19 @@ public sealed class DeliveryOptions
     [Range(1, 3600)]
     public int StallSeconds { get; set; } = 30;
 
-    /// <summary>A message accepted or sent with no status news for this long is looked up at Twilio.</summary>
+    /// <summary>A message accepted or sent with no final status this long after it was accepted is looked up at the
+    /// provider; later checks wait twice as long each time.</summary>
     [Range(1, 86_400)]
     public int StatusCheckSeconds { get; set; } = 900;
+
+    /// <summary>At most this many status checks per message.</summary>
+    [Range(1, 100)]
+    public int MaxStatusChecks { get; set; } = 8;
+
+    /// <summary>A message the carrier took ("sent") without a delivery receipt this long after it was accepted is settled
+    /// as "sent, no receipt" (many carriers never send receipts).</summary>
+    [Range(1, 10_000_000)]
+    public int SentNoReceiptSeconds { get; set; } = 21_600;
 
     /// <summary>The sender's throughput in message segments per second, shared by all worker processes
     /// (a US long code about 1, toll-free 3, a short code 100 or more, 10DLC 12 to 225). 0: no throttle.</summary>

@@ -1,21 +1,16 @@
 using System.Text.Json;
 using AlertNet.Hosting;
 using AlertNet.Infrastructure.Telemetry;
-using AlertNet.Infrastructure.Twilio;
+using AlertNet.Carrier;
 using AlertNet.Privacy;
 using Microsoft.Extensions.Options;
-using Twilio.Clients;
-using Twilio.Exceptions;
-using Twilio.Rest.Api.V2010.Account;
-using Twilio.Types;
 
 namespace AlertNet.Delivery;
 
-/// <summary>Sends one claimed delivery through the Twilio SDK and records what happened. Once a delivery
+/// <summary>Sends one claimed delivery through the carrier adapter and records what happened. Once a delivery
 /// is handed here its outcome is always written, even while shutting down.</summary>
 public sealed class DeliverySender(
-    ITwilioRestClient twilio,
-    TwilioSettings twilioSettings,
+    CarrierClient carrier,
     PersonalDataProtector protector,
     DeliveryStore store,
     IOptions<DeliveryOptions> deliveryOptions,
@@ -43,14 +38,29 @@ public sealed class DeliverySender(
             return;
         }
 
-        // A claim that expired while "sending" may have reached Twilio before its worker died:
-        // ask Twilio before sending again.
-        if (delivery.PreviousState == DeliveryState.Sending && delivery.PreviousClaimAt is { } claimedAt
-            && await FindSentMessageAsync(AddressFor(route, e164), claimedAt) is { } existingSid)
+        // A claim that ran out while "sending" may have reached the provider before its worker died, or its answer was
+        // lost: ask the provider before sending again.
+        if (delivery.UnconfirmedSince is { } since)
         {
-            await store.RecordAcceptedAsync(delivery.Id, existingSid, ChannelOf(route));
-            logger.LogInformation("Delivery {DeliveryId} was already accepted by Twilio as {Sid}; adopted it", delivery.Id, existingSid);
-            return;
+            (string Sid, string Channel)? existing;
+            try
+            {
+                existing = await FindSentAsync(alert, delivery, e164, route, since);
+            }
+            catch (CarrierException error)
+            {
+                // Cannot tell now whether it went out: never send blind. Keep the claim and ask again soon.
+                logger.LogWarning("Delivery {DeliveryId}: could not ask the provider about an unanswered send ({Failure})", delivery.Id, error.Failure);
+                await store.ShortenLeaseAsync(delivery.Id, ReconcileRetry(error));
+                return;
+            }
+
+            if (existing is { } found)
+            {
+                await store.RecordAcceptedAsync(delivery.Id, found.Sid, found.Channel);
+                logger.LogInformation("Delivery {DeliveryId} was already accepted by the provider as {Sid}; adopted it", delivery.Id, found.Sid);
+                return;
+            }
         }
 
         await SendByRouteAsync(alert, delivery, e164, route, template);
@@ -60,71 +70,56 @@ public sealed class DeliverySender(
     {
         try
         {
-            var message = await MessageResource.CreateAsync(Compose(alert, delivery, e164, route, template), twilio);
-            await store.RecordAcceptedAsync(delivery.Id, message.Sid, ChannelOf(route));
+            var sid = await carrier.SendAsync(Compose(alert, delivery, e164, route, template), ChannelOf(route));
+            await store.RecordAcceptedAsync(delivery.Id, sid, ChannelOf(route));
             metrics.Sent(alert.Lane, ChannelOf(route), alert.TriggeredAt);
         }
-        catch (ApiException error) when (route != MessageRoute.Sms && MessageRoutes.IsWhatsAppRefusal(error.Code) && delivery.HasSms)
+        catch (CarrierException error) when (error.Failure == CarrierFailure.Refused && route != MessageRoute.Sms
+                                             && MessageRoutes.IsWhatsAppRefusal(error.Code) && delivery.HasSms)
         {
             logger.LogInformation("Delivery {DeliveryId}: WhatsApp refused with {Code}; sending by SMS", delivery.Id, error.Code);
             await SendByRouteAsync(alert, delivery, e164, MessageRoute.Sms, null);
         }
-        catch (ApiException error)
+        catch (CarrierException error) when (error.MayHaveSucceeded)
         {
-            await HandleApiErrorAsync(delivery, error);
+            // Ambiguous: the provider may have accepted it. Keep the claim; when the short lease runs out the next claimer
+            // asks the provider first (above), and a status callback settles it sooner.
+            logger.LogWarning("Delivery {DeliveryId}: no answer from the provider ({Error}); will reconcile", delivery.Id, error.ExceptionType);
+            await store.ShortenLeaseAsync(delivery.Id, TimeSpan.FromSeconds(10));
         }
-        catch (Exception error) when (error is ApiConnectionException or HttpRequestException or TaskCanceledException)
+        catch (CarrierException error) when (error.Failure is CarrierFailure.Unreachable or CarrierFailure.ServerError
+                                             or CarrierFailure.CircuitOpen or CarrierFailure.Throttled || error.IsOutage)
         {
-            // Ambiguous: Twilio may have accepted it. Keep the claim; when the short lease runs out the
-            // next claimer asks Twilio first (above), and a status callback settles it sooner.
-            logger.LogWarning("Delivery {DeliveryId}: no answer from Twilio ({Error}); will reconcile", delivery.Id, error.GetType().Name);
-            await store.ShortenLeaseAsync(delivery.Id);
+            // Not sent, and not this message's fault: back to the queue without spending one of its attempts, for when the
+            // provider answers again (urgent alerts first: bulk waits a little longer).
+            logger.LogDebug("Delivery {DeliveryId}: not sent ({Failure}); back in the queue", delivery.Id, error.Failure);
+            await store.ReleaseUnsentAsync(delivery.Id, OutageRetry(error, alert.IsUrgent), error.Code == 0 ? null : error.Code);
+        }
+        catch (CarrierException error)
+        {
+            await HandleRefusalAsync(delivery, error);
         }
     }
 
-    private CreateMessageOptions Compose(AlertToSend alert, ClaimedDelivery delivery, string e164, MessageRoute route, string? template)
+    private OutboundMessage Compose(AlertToSend alert, ClaimedDelivery delivery, string e164, MessageRoute route, string? template)
     {
-        var options = new CreateMessageOptions(new PhoneNumber(AddressFor(route, e164)))
+        var callback = new Uri(appOptions.Value.PublicUri, $"webhooks/twilio/status?deliveryId={delivery.Id}");
+        // The provider drops a message still queued when it would arrive too late (1 to 36,000 s).
+        int? validity = alert.ExpiresAt is { } expiresAt ? (int)Math.Clamp((expiresAt - DateTime.UtcNow).TotalSeconds, 1, 36000) : null;
+        return route switch
         {
-            StatusCallback = new Uri(appOptions.Value.PublicUri, $"webhooks/twilio/status?deliveryId={delivery.Id}"),
+            MessageRoute.WhatsAppTemplate => new OutboundMessage(AddressFor(route, e164), null, callback, template,
+                JsonSerializer.Serialize(new Dictionary<string, string> { ["1"] = alert.WhatsAppBodyFor(delivery.Language) }), validity),
+            MessageRoute.WhatsAppSession => new OutboundMessage(AddressFor(route, e164), alert.WhatsAppBodyFor(delivery.Language), callback,
+                ValidityPeriodSeconds: validity),
+            _ => new OutboundMessage(AddressFor(route, e164), alert.SmsBodyFor(delivery.Language), callback, ValidityPeriodSeconds: validity),
         };
-        switch (route)
-        {
-            case MessageRoute.WhatsAppTemplate:
-                options.ContentSid = template;
-                options.ContentVariables = JsonSerializer.Serialize(new Dictionary<string, string> { ["1"] = alert.WhatsAppBodyFor(delivery.Language) });
-                break;
-            case MessageRoute.WhatsAppSession:
-                options.Body = alert.WhatsAppBodyFor(delivery.Language);
-                break;
-            default:
-                options.Body = alert.SmsBodyFor(delivery.Language);
-                break;
-        }
-
-        if (twilioSettings.MessagingServiceSid is { } service)
-        {
-            options.MessagingServiceSid = service;
-        }
-        else
-        {
-            options.From = new PhoneNumber(route == MessageRoute.Sms ? twilioSettings.From : SubscriberAddress.WhatsAppPrefix + twilioSettings.From);
-        }
-
-        if (alert.ExpiresAt is { } expiresAt)
-        {
-            // Twilio drops a message still queued when it would arrive too late (1 to 36,000 s).
-            options.ValidityPeriod = (int)Math.Clamp((expiresAt - DateTime.UtcNow).TotalSeconds, 1, 36000);
-        }
-
-        return options;
     }
 
-    private async Task HandleApiErrorAsync(ClaimedDelivery delivery, ApiException error)
+    private async Task HandleRefusalAsync(ClaimedDelivery delivery, CarrierException error)
     {
-        // Never log error.Message: Twilio puts the phone number in some of them.
-        var errorClass = TwilioErrors.Classify(error);
-        logger.LogWarning("Delivery {DeliveryId}: Twilio error {Code} (HTTP {Status}), {Class}", delivery.Id, error.Code, error.Status, errorClass);
+        var errorClass = TwilioErrors.ClassifyCode(error.Code);
+        logger.LogWarning("Delivery {DeliveryId}: provider error {Code} (HTTP {Status}), {Class}", delivery.Id, error.Code, error.HttpStatus, errorClass);
         switch (errorClass)
         {
             case TwilioErrorClass.Transient when delivery.Attempts < deliveryOptions.Value.MaxAttempts:
@@ -141,15 +136,38 @@ public sealed class DeliverySender(
         }
     }
 
-    private async Task<string?> FindSentMessageAsync(string to, DateTime claimedAtUtc)
+    /// <summary>The message an earlier, unanswered attempt may have created: on the route this send would take, or by SMS
+    /// when WhatsApp refused that attempt and it fell back.</summary>
+    private async Task<(string Sid, string Channel)?> FindSentAsync(AlertToSend alert, ClaimedDelivery delivery, string e164, MessageRoute route,
+        DateTime since)
     {
-        // Filter by To only: a message still queued at Twilio has no DateSent and would escape a DateSent
-        // filter. Twilio lists newest first, so the first page is enough; the SDK fetches further pages
-        // with a blocking wait, which is why the limit matches the page size.
-        var recent = await MessageResource.ReadAsync(new ReadMessageOptions { To = new PhoneNumber(to), PageSize = 20, Limit = 20 }, twilio);
-        // The SDK gives dates in local time.
-        return recent.FirstOrDefault(m => m.DateCreated is { } created && created.ToUniversalTime() >= claimedAtUtc.AddSeconds(-5))?.Sid;
+        var routes = route != MessageRoute.Sms && delivery.HasSms ? new[] { route, MessageRoute.Sms } : [route];
+        foreach (var candidate in routes)
+        {
+            var body = candidate switch
+            {
+                MessageRoute.Sms => alert.SmsBodyFor(delivery.Language),
+                MessageRoute.WhatsAppSession => alert.WhatsAppBodyFor(delivery.Language),
+                _ => null, // a template's text is the provider's rendering: not comparable
+            };
+            if (await carrier.FindSentAsync(AddressFor(candidate, e164), ChannelOf(candidate), body, since, DateTime.UtcNow,
+                    store.KnownSidsAsync) is { } sid)
+            {
+                return (sid, ChannelOf(candidate));
+            }
+        }
+
+        return null;
     }
+
+    private TimeSpan OutageRetry(CarrierException error, bool urgent)
+    {
+        var wait = carrier.Circuit.RetryAfter > TimeSpan.Zero ? carrier.Circuit.RetryAfter : TimeSpan.FromSeconds(error.Failure == CarrierFailure.Throttled ? 2 : 1);
+        return urgent ? wait : wait + TimeSpan.FromSeconds(2);
+    }
+
+    private TimeSpan ReconcileRetry(CarrierException error) =>
+        error.Failure == CarrierFailure.CircuitOpen && carrier.Circuit.RetryAfter > TimeSpan.Zero ? carrier.Circuit.RetryAfter : TimeSpan.FromSeconds(5);
 
     private static string AddressFor(MessageRoute route, string e164) =>
         route == MessageRoute.Sms ? e164 : SubscriberAddress.WhatsAppPrefix + e164;

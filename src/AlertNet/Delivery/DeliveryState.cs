@@ -16,8 +16,14 @@ public static class DeliveryState
     public const string Expired = "expired";
     public const string Cancelled = "cancelled";
 
+    /// <summary>The carrier took it (sent) and never said whether it arrived; AlertNet stopped asking.</summary>
+    public const string SentNoReceipt = "sent_no_receipt";
+
     public static readonly string[] All =
-        [Pending, Sending, Accepted, Sent, Delivered, Undelivered, Failed, Skipped, Expired, Cancelled];
+        [Pending, Sending, Accepted, Sent, Delivered, Undelivered, Failed, Skipped, Expired, Cancelled, SentNoReceipt];
+
+    /// <summary>The states nothing more happens to.</summary>
+    public static readonly string[] Final = [Delivered, Undelivered, Failed, Skipped, Expired, Cancelled, SentNoReceipt];
 
     /// <summary>The same order as delivery_state_rank in SQL, which has the last word.</summary>
     public static int Rank(string state) => state switch
@@ -29,12 +35,13 @@ public static class DeliveryState
         _ => 4,
     };
 
-    /// <summary>Twilio's MessageStatus values mapped onto ours; null for a status we do not know.</summary>
+    /// <summary>Twilio's MessageStatus values (every one its API documents) mapped onto ours; null for one that says
+    /// nothing about an outbound message (receiving, received) or that we do not know.</summary>
     public static string? FromTwilio(string? status) => status?.ToLowerInvariant() switch
     {
         "queued" or "accepted" or "scheduled" or "sending" => Accepted,
         "sent" => Sent,
-        "delivered" or "read" => Delivered,
+        "delivered" or "read" or "partially_delivered" => Delivered,
         "undelivered" => Undelivered,
         "failed" => Failed,
         "canceled" => Cancelled,

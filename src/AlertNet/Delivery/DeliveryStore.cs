@@ -4,9 +4,10 @@ using Npgsql;
 
 namespace AlertNet.Delivery;
 
-/// <summary>A delivery claimed for sending, with what the sender needs to know about its recipient.</summary>
-public sealed record ClaimedDelivery(long Id, string Channel, string Language, int Attempts, string PreviousState,
-    DateTime? PreviousClaimAt, byte[]? PhoneCipher, bool OptedOut, DateTime? LastInboundAt, bool HasSms, DateTime ClaimedAt);
+/// <summary>A delivery claimed for sending, with what the sender needs to know about its recipient.
+/// <see cref="UnconfirmedSince"/> is set when an earlier attempt may have reached the provider unanswered: ask before sending.</summary>
+public sealed record ClaimedDelivery(long Id, string Channel, string Language, int Attempts, DateTime? UnconfirmedSince,
+    byte[]? PhoneCipher, bool OptedOut, DateTime? LastInboundAt, bool HasSms, DateTime ClaimedAt);
 
 /// <summary>The deliveries table as the sending side changes it. Every write is guarded by the state it
 /// expects, so two workers, a sweeper and a status callback can never move a delivery backwards.</summary>
@@ -23,7 +24,10 @@ public sealed class DeliveryStore(NpgsqlDataSource db, AcceptedWriter accepted, 
             """
             UPDATE deliveries d
             SET state = 'sending', attempts = d.attempts + 1, claimed_at = now(),
-                claimed_until = now() + make_interval(secs => @lease), updated_at = now()
+                claimed_until = now() + make_interval(secs => @lease), updated_at = now(),
+                -- Taken over from a claim that ran out while sending: that attempt may have reached the provider.
+                unconfirmed_since = CASE WHEN c.previous_state = 'sending' THEN coalesce(d.unconfirmed_since, c.previous_claim_at)
+                                         ELSE d.unconfirmed_since END
             FROM (
                 SELECT d.id, d.state AS previous_state, d.claimed_at AS previous_claim_at, s.phone_cipher,
                        -- WhatsApp's 24-hour session window opens with the subscriber's last message to us.
@@ -43,8 +47,8 @@ public sealed class DeliveryStore(NpgsqlDataSource db, AcceptedWriter accepted, 
                 FOR UPDATE OF d SKIP LOCKED
             ) c
             WHERE d.id = c.id
-            RETURNING d.id, d.channel, d.language, d.attempts, c.previous_state AS previousstate,
-                      c.previous_claim_at AS previousclaimat, c.phone_cipher AS phonecipher, c.opted_out AS optedout,
+            RETURNING d.id, d.channel, d.language, d.attempts, d.unconfirmed_since AS unconfirmedsince,
+                      c.phone_cipher AS phonecipher, c.opted_out AS optedout,
                       c.last_inbound_at AS lastinboundat, c.has_sms AS hassms, d.claimed_at AS claimedat
             """,
             new { alertId, afterId, batchSize = options.Value.BatchSize, lease = (double)options.Value.ClaimLeaseSeconds },
@@ -78,18 +82,36 @@ public sealed class DeliveryStore(NpgsqlDataSource db, AcceptedWriter accepted, 
         """,
         new { deliveryId, state, errorCode });
 
-    /// <summary>Back to the queue after a transient error, not before an exponential, jittered backoff.</summary>
+    /// <summary>Back to the queue after a transient error, not before an exponential, jittered backoff. The provider
+    /// refused this attempt outright, and any earlier unanswered one was looked for first: none is in doubt any more.</summary>
     public Task RetryLaterAsync(long deliveryId, int attempts, int errorCode) => ExecuteAsync(
         """
-        UPDATE deliveries SET state = 'pending', error_code = @errorCode, claimed_until = now() + make_interval(secs => @backoff), updated_at = now()
+        UPDATE deliveries SET state = 'pending', error_code = @errorCode, claimed_until = now() + make_interval(secs => @backoff),
+            unconfirmed_since = NULL, updated_at = now()
         WHERE id = @deliveryId AND state = 'sending'
         """,
         new { deliveryId, errorCode, backoff = Math.Min(60, Math.Pow(2, attempts)) * (0.75 + Random.Shared.NextDouble() / 2) });
 
-    /// <summary>No answer from Twilio: keep the claim, but let another claimer reconcile it soon.</summary>
-    public Task ShortenLeaseAsync(long deliveryId) => ExecuteAsync(
-        "UPDATE deliveries SET claimed_until = now() + interval '10 seconds' WHERE id = @deliveryId AND state = 'sending'",
-        new { deliveryId });
+    /// <summary>Not sent because the provider is down, busy or its circuit is open: back to the queue after
+    /// <paramref name="delay"/>, without spending one of the message's attempts (an outage is nobody's message's fault,
+    /// and a long one must not use up retries).</summary>
+    public Task ReleaseUnsentAsync(long deliveryId, TimeSpan delay, int? errorCode) => ExecuteAsync(
+        """
+        UPDATE deliveries SET state = 'pending', attempts = greatest(attempts - 1, 0), error_code = coalesce(@errorCode, error_code),
+            claimed_until = now() + make_interval(secs => @delay), unconfirmed_since = NULL, updated_at = now()
+        WHERE id = @deliveryId AND state = 'sending'
+        """,
+        new { deliveryId, delay = delay.TotalSeconds, errorCode });
+
+    /// <summary>No answer from the provider (or no way to ask it yet): keep the claim, but let another claimer reconcile it
+    /// after <paramref name="after"/>.</summary>
+    public Task ShortenLeaseAsync(long deliveryId, TimeSpan after) => ExecuteAsync(
+        "UPDATE deliveries SET claimed_until = now() + make_interval(secs => @after) WHERE id = @deliveryId AND state = 'sending'",
+        new { deliveryId, after = after.TotalSeconds });
+
+    /// <summary>See <see cref="Carrier.ProviderDeletions.KnownAsync"/>.</summary>
+    public Task<IReadOnlySet<string>> KnownSidsAsync(IReadOnlyCollection<string> sids) => Carrier.ProviderDeletions.KnownAsync(db, sids);
+
 
     /// <summary>Twilio's 21610 at the API: the person texted STOP to Twilio. Opt the number out here too (the one opt-out
     /// routine), and settle this delivery as failed with the code, in one transaction.</summary>

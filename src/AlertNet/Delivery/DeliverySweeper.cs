@@ -1,23 +1,23 @@
+using AlertNet.Carrier;
 using Dapper;
-using Twilio.Clients;
-using Twilio.Exceptions;
-using Twilio.Rest.Api.V2010.Account;
 using Hangfire;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace AlertNet.Delivery;
 
-/// <summary>Restarts work nobody is doing: an alert whose dispatch job was lost between the INSERT and
-/// the enqueue, or whose send jobs died with their worker process (Hangfire would only hand a dead
-/// worker's job to another after its invisibility timeout, minutes later); and asks Twilio about
-/// messages whose status callbacks never arrived. Runs in every worker process; an advisory lock
-/// lets one sweep at a time.</summary>
+/// <summary>Restarts work nobody is doing: an alert whose dispatch job was lost between the INSERT and the enqueue, or
+/// whose send jobs died with their worker process (Hangfire would only hand a dead worker's job to another after its
+/// invisibility timeout, minutes later); and asks the provider about messages whose final status callback never came.
+/// Runs in every worker process: restarts are decided by one process at a time (an advisory lock), status checks are
+/// shared (each process claims its own rows). Nothing that fails here ends the process.</summary>
 public sealed class DeliverySweeper(NpgsqlDataSource db, IBackgroundJobClient jobs, IOptions<DeliveryOptions> options,
-    ITwilioRestClient twilio, StatusCallbackWriter statusWriter, ILogger<DeliverySweeper> logger) : BackgroundService
+    CarrierClient carrier, StatusCallbackWriter statusWriter, ILogger<DeliverySweeper> logger) : BackgroundService
 {
     // "Sweeper" in ASCII: any fixed number all AlertNet processes agree on.
     private const long SweepLockKey = 0x5377656570657221;
+
+    private const int StatusCheckBatch = 100;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -27,11 +27,16 @@ public sealed class DeliverySweeper(NpgsqlDataSource db, IBackgroundJobClient jo
             try
             {
                 await SweepAsync(stoppingToken);
+                await CheckStatusesAsync(stoppingToken);
             }
-            catch (NpgsqlException error)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                // The database may be restarting; the next tick tries again.
-                logger.LogWarning("Delivery sweep failed: {Error} {SqlState}", error.GetType().Name, error.SqlState);
+                return;
+            }
+            catch (Exception error)
+            {
+                // The database may be restarting, the provider may be down: the next tick tries again.
+                logger.LogWarning("Delivery sweep failed: {Error} {SqlState}", error.GetType().Name, (error as PostgresException)?.SqlState);
             }
         }
     }
@@ -76,38 +81,106 @@ public sealed class DeliverySweeper(NpgsqlDataSource db, IBackgroundJobClient jo
             DispatchAlertJob.EnqueueSenders(jobs, id, Alerts.AlertType.Lane(type), due, options.Value);
         }
 
-        var unsettled = (await connection.QueryAsync<(long Id, string Sid)>(new CommandDefinition(
-            """
-            SELECT id, twilio_sid FROM deliveries
-            WHERE state IN ('accepted', 'sent') AND twilio_sid IS NOT NULL
-              AND updated_at < now() - make_interval(secs => @quiet)
-            ORDER BY updated_at
-            LIMIT 200
-            """,
-            new { quiet = (double)options.Value.StatusCheckSeconds }, transaction, cancellationToken: cancellationToken))).ToList();
         await transaction.CommitAsync(cancellationToken);
-        await RefreshStatusesAsync(unsettled, cancellationToken);
     }
 
-    /// <summary>Twilio does not retry a status callback we failed to take (the database was down, say):
-    /// a delivery that has heard nothing for a while asks Twilio for its message's status.</summary>
-    private async Task RefreshStatusesAsync(List<(long Id, string Sid)> deliveries, CancellationToken cancellationToken)
+    /// <summary>The provider does not retry a status callback we failed to take (the database was down, say), and many
+    /// carriers never send a delivery receipt. A message with no final status some time after it was accepted is asked
+    /// about, at most <see cref="DeliveryOptions.MaxStatusChecks"/> times with a pause that doubles each time; a claim
+    /// (the next check moved into the future, rows locked with SKIP LOCKED) gives each due message to one process, so
+    /// no message is asked about in circles and the oldest never starve the newest. One left at "sent" long enough is
+    /// settled as "sent, no receipt". A check that could not reach the provider does not count.</summary>
+    public async Task CheckStatusesAsync(CancellationToken cancellationToken)
     {
-        foreach (var (id, sid) in deliveries)
+        if (carrier.Circuit.RetryAfter > TimeSpan.Zero)
         {
-            try
+            return;
+        }
+
+        var settings = options.Value;
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var due = (await connection.QueryAsync<(long Id, string Sid, string State, int Checks, DateTime AcceptedAt)>(new CommandDefinition(
+            """
+            WITH due AS (
+                SELECT id FROM deliveries
+                WHERE state IN ('accepted', 'sent') AND next_status_check_at <= now()
+                ORDER BY next_status_check_at
+                LIMIT @batch
+                FOR UPDATE SKIP LOCKED)
+            UPDATE deliveries d
+            SET status_checks = d.status_checks + 1,
+                -- A message at "sent" is asked about until it is old enough to settle as "sent, no receipt"; one still
+                -- "accepted" at most @maxChecks times.
+                next_status_check_at = CASE
+                    WHEN d.state = 'sent' THEN least(now() + make_interval(secs => @first * power(2, least(d.status_checks + 1, 10))),
+                        greatest(now(), coalesce(d.accepted_at, d.created_at) + make_interval(secs => @noReceipt)))
+                    WHEN d.status_checks + 1 >= @maxChecks THEN NULL
+                    ELSE now() + make_interval(secs => @first * power(2, least(d.status_checks + 1, 10))) END
+            FROM due WHERE d.id = due.id
+            RETURNING d.id, coalesce(d.twilio_sid, ''), d.state, d.status_checks, coalesce(d.accepted_at, d.created_at)
+            """,
+            new
             {
-                var message = await MessageResource.FetchAsync(pathSid: sid, client: twilio);
-                if (DeliveryState.FromTwilio(message.Status?.ToString()) is { } state)
+                batch = StatusCheckBatch,
+                maxChecks = settings.MaxStatusChecks,
+                first = (double)settings.StatusCheckSeconds,
+                noReceipt = (double)settings.SentNoReceiptSeconds,
+            },
+            cancellationToken: cancellationToken))).ToList();
+
+        var noReceiptAfter = TimeSpan.FromSeconds(settings.SentNoReceiptSeconds);
+        var unreachable = new List<long>();
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+            async (delivery, ct) =>
+            {
+                string? state = null;
+                int? errorCode = null;
+                if (delivery.Sid.Length > 0)
                 {
-                    await statusWriter.WriteAsync(new ReceiveStatusCallback(id, sid, state, message.ErrorCode is > 0 ? message.ErrorCode : null),
-                        cancellationToken);
+                    try
+                    {
+                        var message = await carrier.FetchAsync(delivery.Sid);
+                        state = DeliveryState.FromTwilio(message.Status);
+                        errorCode = message.ErrorCode is > 0 ? message.ErrorCode : null;
+                    }
+                    catch (CarrierException error) when (error.HttpStatus == 404 || error.Code == 20404)
+                    {
+                        // The provider no longer knows it (deleted there): nothing more can be learned.
+                        state = null;
+                    }
+                    catch (CarrierException error)
+                    {
+                        logger.LogWarning("Delivery {DeliveryId}: status check failed ({Failure}, code {Code})", delivery.Id, error.Failure, error.Code);
+                        lock (unreachable)
+                        {
+                            unreachable.Add(delivery.Id);
+                        }
+
+                        return;
+                    }
                 }
-            }
-            catch (ApiException error)
-            {
-                logger.LogWarning("Delivery {DeliveryId}: status refresh failed with Twilio error {Code}", id, error.Code);
-            }
+
+                var current = state ?? delivery.State;
+                if (current == DeliveryState.Sent && DateTime.UtcNow - DateTime.SpecifyKind(delivery.AcceptedAt, DateTimeKind.Utc) >= noReceiptAfter)
+                {
+                    state = DeliveryState.SentNoReceipt;
+                }
+
+                if (state is not null && DeliveryState.Rank(state) > DeliveryState.Rank(delivery.State))
+                {
+                    await statusWriter.WriteAsync(new ReceiveStatusCallback(delivery.Id, delivery.Sid, state, errorCode), ct);
+                }
+            });
+
+        if (unreachable.Count > 0)
+        {
+            // Not a check: the same number of checks is left, and the next comes soon (within a minute).
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE deliveries SET status_checks = greatest(status_checks - 1, 0), next_status_check_at = now() + make_interval(secs => @retry)
+                WHERE id = ANY(@ids) AND state IN ('accepted', 'sent')
+                """,
+                new { ids = unreachable.ToArray(), retry = Math.Min(60.0, settings.StatusCheckSeconds) }, cancellationToken: CancellationToken.None));
         }
     }
 }

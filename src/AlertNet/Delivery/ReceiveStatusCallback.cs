@@ -20,14 +20,32 @@ public sealed class ReceiveStatusCallbackHandler(StatusCallbackWriter writer) : 
 public static class ReceiveStatusCallbackEndpoint
 {
     public static void MapReceiveStatusCallback(this IEndpointRouteBuilder app) =>
-        app.MapPost("/webhooks/twilio/status", async (HttpRequest request, long? deliveryId, IMediator mediator,
-                CancellationToken cancellationToken) =>
+        app.MapPost("/webhooks/twilio/status", async (HttpRequest request, long? deliveryId, string? kind, IMediator mediator,
+                Carrier.ProviderDeletions deletions, CancellationToken cancellationToken) =>
             {
                 var form = await request.ReadFormAsync(cancellationToken);
                 var state = DeliveryState.FromTwilio(form["MessageStatus"]);
-                if (deliveryId is null || state is null)
+                if (deliveryId is null)
                 {
-                    return Results.Problem("deliveryId and a known MessageStatus are required.", statusCode: StatusCodes.Status400BadRequest);
+                    if (kind is not (Carrier.ProviderDeletions.Reply or Carrier.ProviderDeletions.TestSend))
+                    {
+                        return Results.Problem("deliveryId (or kind=reply, kind=test) is required.", statusCode: StatusCodes.Status400BadRequest);
+                    }
+
+                    // A reply or a test send has no delivery: its final status only means it may be deleted now.
+                    if (state is not null && DeliveryState.Rank(state) == DeliveryState.Rank(DeliveryState.Delivered))
+                    {
+                        await deletions.DueNowAsync(form["MessageSid"].ToString(), cancellationToken);
+                    }
+
+                    return Results.Ok();
+                }
+
+                if (state is null)
+                {
+                    // Every status Twilio documents gets a 2xx: one that says nothing about an outbound message (receiving,
+                    // received) or one added since changes nothing here, and Twilio must not retry it.
+                    return Results.Ok();
                 }
 
                 int? errorCode = int.TryParse(form["ErrorCode"], out var code) && code != 0 ? code : null;

@@ -17,6 +17,7 @@ public sealed class SendDeliveriesJob(
     DeliverySender sender,
     IBackgroundJobClient jobs,
     SenderThrottle throttle,
+    Carrier.CarrierClient carrier,
     IOptions<DeliveryOptions> deliveryOptions,
     IOptions<AlertNetOptions> appOptions,
     ILogger<SendDeliveriesJob> logger)
@@ -42,6 +43,15 @@ public sealed class SendDeliveriesJob(
             {
                 await store.ExpireRemainingAsync(alertId);
                 break;
+            }
+
+            if (carrier.Circuit.RetryAfter is { Ticks: > 0 } pause)
+            {
+                // The provider is down: claim nothing until the circuit lets a probe through, then pick up (urgent lane
+                // first: bulk waits a little longer).
+                jobs.Schedule<SendDeliveriesJob>(alert.Lane, job => job.RunAsync(alertId, CancellationToken.None),
+                    alert.IsUrgent ? pause : pause + TimeSpan.FromSeconds(2));
+                return;
             }
 
             // Not cancellable: a claim committed but never read would hold its rows until the lease ran out.

@@ -1,4 +1,5 @@
 using AlertNet.Alerts;
+using AlertNet.Carrier;
 using AlertNet.Dashboard;
 using AlertNet.Delivery;
 using AlertNet.Hotline;
@@ -37,6 +38,7 @@ public static class AlertNetHost
         services.AddMediator((MediatorOptions mediator) => mediator.ServiceLifetime = ServiceLifetime.Singleton);
         services.AddAlertNetDatabase(configuration);
         services.AddAlertNetTwilio(configuration);
+        services.AddAlertNetCarrier(configuration, options);
         services.AddAlertNetPrivacy();
         services.AddAlertNetAuth(options);
         services.AddAlertNetWeb();

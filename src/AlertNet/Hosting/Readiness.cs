@@ -5,7 +5,8 @@ using Npgsql;
 namespace AlertNet.Hosting;
 
 /// <summary><c>/readyz</c>: 200 when this process can do its work (the database answers, every migration it
-/// knows is applied, Hangfire's storage is reachable), else 503 with the reasons. <c>/healthz</c> says only
+/// knows is applied, Hangfire's storage is reachable), else 503 with the reasons; "provider" says whether the SMS
+/// provider answers (an outage does not make the process unready). <c>/healthz</c> says only
 /// whether the process is alive and sees the database; a load balancer sends traffic on /readyz.</summary>
 public static class Readiness
 {
@@ -13,7 +14,7 @@ public static class Readiness
         app.MapGet("/readyz", ReadyAsync).AllowAnonymous();
 
     private static async Task<IResult> ReadyAsync(NpgsqlDataSource db, DatabaseMigrator migrator, JobStorage storage,
-        CancellationToken cancellationToken)
+        Carrier.CarrierHealth carrier, CancellationToken cancellationToken)
     {
         try
         {
@@ -50,7 +51,20 @@ public static class Readiness
             reasons.Add("Hangfire storage unreachable");
         }
 
-        return reasons.Count == 0 ? Results.Ok(new { status = "ready" }) : NotReady([.. reasons]);
+        // An unreachable provider is reported, not a reason to be taken out of service: restarting or unrouting this process
+        // would not bring the provider back, and the inbound webhooks (STOP above all) must keep working meanwhile.
+        string provider;
+        try
+        {
+            var outages = await carrier.OutagesAsync(cancellationToken);
+            provider = outages.Count == 0 ? "reachable"
+                : string.Join("; ", outages.Select(o => $"unreachable since {o.DownSince.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} (sender {o.Sender})"));
+        }
+        catch (NpgsqlException)
+        {
+            provider = "unknown";
+        }
+        return reasons.Count == 0 ? Results.Ok(new { status = "ready", provider }) : NotReady([.. reasons]);
     }
 
     private static IResult NotReady(params string[] reasons) =>

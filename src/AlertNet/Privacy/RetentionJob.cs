@@ -46,7 +46,8 @@ public sealed class RetentionJob(NpgsqlDataSource db, AuditLog audit, IOptions<P
             var inbound = await DeleteInBatchesAsync("inbound_messages", "received_at", cutoff, cancellationToken);
             var reports = await DeleteInBatchesAsync("hotline_reports", "received_at", cutoff, cancellationToken);
             var other = await DeleteInBatchesAsync("unknown_text_hints", "last_hint_at", cutoff, cancellationToken)
-                + await DeleteInBatchesAsync("pending_sms_alerts", "created_at", cutoff, cancellationToken);
+                + await DeleteInBatchesAsync("pending_sms_alerts", "created_at", cutoff, cancellationToken)
+                + await DeleteFinishedJobsAsync(cutoff, cancellationToken);
             var result = new RetentionResult(alerts, unlinked, inbound, reports, other);
             await audit.RecordAsync(actor, "retention.run", null, new { days, cutoff, result }, cancellationToken);
             logger.LogInformation(
@@ -90,19 +91,57 @@ public sealed class RetentionJob(NpgsqlDataSource db, AuditLog audit, IOptions<P
         long unlinked = 0;
         for (var from = range.First ?? 0; range.Last is { } last && from <= last; from += batchSize)
         {
-            unlinked += await connection.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE deliveries
-                SET subscriber_id = NULL, twilio_sid = NULL, updated_at = now(),
-                    state = CASE WHEN state = 'pending' THEN 'skipped' ELSE state END,
-                    completed_at = CASE WHEN state = 'pending' THEN now() ELSE completed_at END
-                WHERE id >= @from AND id < @to AND (@alertId::bigint IS NULL OR alert_id = @alertId)
-                  AND (subscriber_id IS NOT NULL OR twilio_sid IS NOT NULL)
+            // A message still on its way keeps its SID until now: it goes to the deletion queue (the provider deletes it once
+            // final), so that unlinking never leaves a message at the provider that nobody will delete.
+            unlinked += await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                $"""
+                WITH due AS (
+                    SELECT id, twilio_sid FROM deliveries
+                    WHERE id >= @from AND id < @to AND (@alertId::bigint IS NULL OR alert_id = @alertId)
+                      AND (subscriber_id IS NOT NULL OR twilio_sid IS NOT NULL)
+                    FOR UPDATE),
+                unlinked AS (
+                    UPDATE deliveries d
+                    SET subscriber_id = NULL, twilio_sid = NULL, updated_at = now(),
+                        state = CASE WHEN d.state = 'pending' THEN 'skipped' ELSE d.state END,
+                        completed_at = CASE WHEN d.state = 'pending' THEN now() ELSE d.completed_at END
+                    FROM due WHERE d.id = due.id
+                    RETURNING due.twilio_sid),
+                queued AS (
+                    INSERT INTO carrier_deletions (sid, kind)
+                    SELECT twilio_sid, '{Carrier.ProviderDeletions.Delivery}' FROM unlinked WHERE twilio_sid IS NOT NULL ORDER BY twilio_sid
+                    ON CONFLICT (sid) DO NOTHING)
+                SELECT count(*) FROM unlinked
                 """,
                 new { from, to = from + batchSize, alertId }, cancellationToken: cancellationToken, commandTimeout: 600));
         }
 
         return unlinked;
+    }
+
+    /// <summary>Hangfire keeps failed jobs (with their exception) for ever, and their states and parameters with them:
+    /// past retention, finished job records go too. (Jobs take ids only and the carrier adapter's exceptions carry no
+    /// number, so this is the second line of defence, not the first.)</summary>
+    private async Task<long> DeleteFinishedJobsAsync(DateTime cutoff, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        long deleted = 0;
+        int count;
+        do
+        {
+            count = await connection.ExecuteAsync(new CommandDefinition(
+                $"""
+                DELETE FROM {JobsSetup.SchemaName}.job WHERE id IN (
+                    SELECT id FROM {JobsSetup.SchemaName}.job
+                    WHERE statename IN ('Succeeded', 'Failed', 'Deleted') AND createdat < @cutoff
+                    LIMIT @batch)
+                """,
+                new { cutoff, batch = options.Value.BatchSize }, cancellationToken: cancellationToken, commandTimeout: 600));
+            deleted += count;
+        }
+        while (count > 0);
+
+        return deleted;
     }
 
     private async Task<long> DeleteInBatchesAsync(string table, string timeColumn, DateTime cutoff, CancellationToken cancellationToken)

@@ -1,5 +1,3 @@
-using System.Xml;
-using System.Xml.Linq;
 using AlertNet.Hosting;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Infrastructure.Twilio;
@@ -13,13 +11,14 @@ public sealed record SimulatedText(string? Number, string? Body);
 
 public sealed record SimulatedPhone(string? Number);
 
-/// <summary>One line of the simulated phone's thread: "sent" (typed on the phone), "reply" (AlertNet's TwiML answer)
+/// <summary>One line of the simulated phone's thread: "sent" (typed on the phone), "reply" (AlertNet's answer)
 /// or "received" (a message the drill carrier accepted for this number, with its carrier status).</summary>
 public sealed record PhoneLine(string Kind, string Text, DateTimeOffset At, string? Status = null);
 
 /// <summary>The drill-mode phone simulator's API (mapped only in drill mode). A text typed on the page goes to AlertNet
-/// the way Twilio would deliver it: a form signed with the (drill) auth token, posted over HTTP to the public
-/// /webhooks/twilio/inbound, so the signature check and keyword handling are the production ones. The number travels
+/// the way Twilio would deliver it: through the drill carrier (which keeps an inbound message record until AlertNet
+/// deletes it), as a form signed with the (drill) auth token, posted over HTTP to the public /webhooks/twilio/inbound,
+/// so the signature check and keyword handling are the production ones. The number travels
 /// in POST bodies, never in an address that request logs would keep.</summary>
 public static class PhoneSimulatorApi
 {
@@ -44,8 +43,8 @@ public static class PhoneSimulatorApi
         api.MapPost("/messages", Messages);
     }
 
-    private static async Task<IResult> TextAsync(SimulatedText? request, TwilioSettings twilio, IOptions<AlertNetOptions> options,
-        IHttpClientFactory httpClients, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> TextAsync(SimulatedText? request, IOptions<AlertNetOptions> options, SimulatedHandsets handsets,
+        CarrierSimulator carrier, TimeProvider time, CancellationToken cancellationToken)
     {
         if (Parse(request?.Number, options.Value) is not { } from)
         {
@@ -58,53 +57,41 @@ public static class PhoneSimulatorApi
         }
 
         var sentAt = time.GetUtcNow();
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["MessageSid"] = "SM" + Guid.NewGuid().ToString("N"),
-            ["AccountSid"] = twilio.AccountSid,
-            ["From"] = from,
-            ["To"] = twilio.From ?? TwilioSettings.DrillFrom,
-            ["Body"] = request.Body,
-            ["NumMedia"] = "0",
-        };
-        var url = options.Value.PublicBaseUrl.TrimEnd('/') + "/webhooks/twilio/inbound";
-        using var post = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(fields) };
-        post.Headers.Add("X-Twilio-Signature", TwilioSignature.Compute(twilio.AuthToken, url, fields));
-        XDocument twiml;
+        var before = carrier.ReceivedBy(from).Count;
+        HandsetText text;
         try
         {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(post, cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                return Results.Problem($"The inbound webhook answered {(int)response.StatusCode}.", statusCode: StatusCodes.Status502BadGateway);
-            }
-
-            twiml = XDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            // Through the drill carrier, as Twilio delivers a text: an inbound message record, then the signed webhook.
+            text = await handsets.TextAsync(from, request.Body, cancellationToken: cancellationToken);
         }
-        catch (Exception error) when ((error is HttpRequestException or XmlException or TaskCanceledException) && !cancellationToken.IsCancellationRequested)
+        catch (Exception error) when ((error is HttpRequestException or TaskCanceledException) && !cancellationToken.IsCancellationRequested)
         {
             // AlertNet:PublicBaseUrl must reach this process, as it must for the drill carrier's status callbacks.
-            return Results.Problem($"The inbound webhook at AlertNet:PublicBaseUrl did not answer with TwiML ({error.GetType().Name}).",
+            return Results.Problem($"The inbound webhook at AlertNet:PublicBaseUrl did not answer ({error.GetType().Name}).",
                 statusCode: StatusCodes.Status502BadGateway);
         }
 
-        var replyAt = time.GetUtcNow();
+        if (text.WebhookStatus is < 200 or > 299)
+        {
+            return Results.Problem($"The inbound webhook answered {text.WebhookStatus}.", statusCode: StatusCodes.Status502BadGateway);
+        }
+
         var lines = new List<PhoneLine> { new("sent", request.Body, sentAt) };
-        // Each <Message> of the TwiML is a text Twilio would send back; an empty <Response/> is silence.
-        lines.AddRange(twiml.Root?.Elements("Message").Select(m => new PhoneLine("reply", m.Value, replyAt)) ?? []);
+        // AlertNet's answer: what reached this phone while the webhook ran (replies go through the REST API).
+        lines.AddRange(carrier.ReceivedBy(from).Skip(before).Select(m => new PhoneLine("reply", m.Body ?? "", m.DateCreated, m.Status)));
         return Results.Ok(new { lines });
     }
 
-    private static IResult Messages(SimulatedPhone? request, TwilioSettings twilio, IOptions<AlertNetOptions> options, CarrierSimulator carrier)
+    private static IResult Messages(SimulatedPhone? request, IOptions<AlertNetOptions> options, CarrierSimulator carrier)
     {
         if (Parse(request?.Number, options.Value) is not { } to)
         {
             return BadNumber();
         }
 
-        var messages = carrier.Query(twilio.AccountSid, to, from: null, sentFilter: static _ => true)
-            .Take(MaxMessages)
-            .Reverse()
+        // The phone's own view: a text stays on a phone after the carrier's record of it is deleted.
+        var messages = carrier.ReceivedBy(to)
+            .TakeLast(MaxMessages)
             .Select(m => new PhoneLine("received", m.Body ?? "", m.DateCreated, m.Status));
         return Results.Ok(new { lines = messages });
     }

@@ -10,13 +10,14 @@ using Twilio.TwiML;
 
 namespace AlertNet.Subscribers;
 
-/// <summary>A text from a subscriber, as Twilio posts it to /webhooks/twilio/inbound.
-/// The reply (null for silence) goes back as TwiML.</summary>
+/// <summary>A text from a subscriber, as Twilio posts it to /webhooks/twilio/inbound. The reply (null for silence) is
+/// sent through the provider's REST API (<see cref="ReplyOutbox"/>), so that it can be deleted there like any message;
+/// the handler returns its text.</summary>
 public sealed record ReceiveInboundMessage(string MessageSid, SubscriberAddress From, string? Body, string? OptOutType)
     : Mediator.ICommand<string?>;
 
 public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDataProtector protector, Replies replies,
-    ReceiveReport reports, ProposeSmsAlert proposeAlert, ConfirmSmsAlert confirmAlert, IOptions<AlertNetOptions> options)
+    ReceiveReport reports, ProposeSmsAlert proposeAlert, ConfirmSmsAlert confirmAlert, ReplyOutbox outbox, IOptions<AlertNetOptions> options)
     : ICommandHandler<ReceiveInboundMessage, string?>
 {
     /// <summary>Text AlertNet does not understand gets a hint at most this often per number; otherwise silence.</summary>
@@ -54,11 +55,27 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
             return null;
         }
 
+        // Whatever it said, the text is not left at the provider once processed (it commits with the processing).
+        await Carrier.ProviderDeletions.QueueAsync(connection, transaction, [message.MessageSid], Carrier.ProviderDeletions.Inbound,
+            cancellationToken);
         var conversation = new Conversation(connection, transaction, message, phoneIndex, protector, replies, reports, proposeAlert,
             confirmAlert, options.Value);
         var reply = await conversation.AnswerAsync(keyword, cancellationToken);
+        // The reply commits with what the text changed: it exists exactly when that change does.
+        long? replyId = reply is null ? null : await outbox.QueueAsync(connection, transaction, message.From, reply, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return conversation.AfterCommit is { } next ? await next() : reply;
+        if (replyId is { } id)
+        {
+            await outbox.SendAfterCommitAsync(id);
+        }
+
+        if (conversation.AfterCommit is { } next)
+        {
+            reply = await next();
+            await outbox.SendAsync(message.From, reply);
+        }
+
+        return reply;
     }
 
     /// <summary>One inbound text and what AlertNet answers. An opted-out number hears nothing more, except
@@ -196,15 +213,9 @@ public static class ReceiveInboundMessageEndpoint
                     return Results.Problem("From is not a phone number.", statusCode: StatusCodes.Status400BadRequest);
                 }
 
-                var reply = await mediator.Send(
-                    new ReceiveInboundMessage(sid, from, form["Body"].ToString(), form["OptOutType"].ToString()), cancellationToken);
-                var twiml = new MessagingResponse();
-                if (reply is not null)
-                {
-                    twiml.Message(reply);
-                }
-
-                return Results.Content(twiml.ToString(), "text/xml");
+                await mediator.Send(new ReceiveInboundMessage(sid, from, form["Body"].ToString(), form["OptOutType"].ToString()), cancellationToken);
+                // The reply went through the REST API (see ReceiveInboundMessage): an empty TwiML answer sends nothing more.
+                return Results.Content(new MessagingResponse().ToString(), "text/xml");
             })
             .AllowAnonymous()
             .AddEndpointFilter<TwilioWebhookFilter>()

@@ -12,6 +12,8 @@ public static class SubscribersSetup
         services.AddSingleton<OrganizerPhones>();
         services.AddSingleton<ProposeSmsAlert>();
         services.AddSingleton<ConfirmSmsAlert>();
+        services.AddSingleton<ReplyOutbox>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReplyOutbox>());
         services.AddSingleton<IValidateOptions<AlertNetOptions>, ContactInfoRequiredWhenLive>();
         return services;
     }

@@ -59,7 +59,7 @@ public sealed class ApprovalTests : IAsyncLifetime
         var alert = await AlertNetTestApp.WaitUntilSettledAsync(_jose, id, expectedRecipients: 3);
         Assert.Equal(3, alert.GetProperty("counts").GetProperty("delivered").GetInt32());
         Assert.Equal("jose", alert.GetProperty("approvedBy").GetString());
-        Assert.All(Subscribers, number => Assert.Equal(1, _app.Carrier.CountTo(number)));
+        Assert.All(Subscribers, number => Assert.Equal(1, _app.Carrier.AlertCountTo(number)));
         Assert.Equal(HttpStatusCode.Conflict, (await _jose.PostAsync($"/api/alerts/{id}/approve", null)).StatusCode);
         Assert.Equal(["maria alert.trigger", "jose alert.approve"], await AuditAsync(id));
     }
@@ -151,7 +151,7 @@ public sealed class ApprovalTests : IAsyncLifetime
 
         Assert.Equal("queued", (await AlertNetTestApp.GetAlertAsync(_maria, id)).GetProperty("state").GetString());
         await AlertNetTestApp.WaitUntilSettledAsync(_maria, id, expectedRecipients: 3);
-        Assert.All(_app.Carrier.Messages, m => Assert.True(m.DateCreated >= sendAt, $"sent at {m.DateCreated:O}, before {sendAt:O}"));
+        Assert.All(_app.Carrier.AlertMessages(), m => Assert.True(m.DateCreated >= sendAt, $"sent at {m.DateCreated:O}, before {sendAt:O}"));
     }
 
     [Fact]

@@ -40,9 +40,9 @@ public sealed class CampaignAndQuietHoursTests : IAsyncLifetime
 
         // Fire it now instead of waiting for Monday.
         _app.Services.GetRequiredService<IRecurringJobManager>().Trigger(RunCampaignJob.RecurringJobId(id));
-        await Eventually.TrueAsync(() => _app.Carrier.CountTo(Subscriber) == 1, TimeSpan.FromSeconds(30), "the campaign to go out");
+        await Eventually.TrueAsync(() => _app.Carrier.AlertCountTo(Subscriber) == 1, TimeSpan.FromSeconds(30), "the campaign to go out");
 
-        Assert.Equal("You have the right to remain silent.", Assert.Single(_app.Carrier.Messages).Body);
+        Assert.Equal("You have the right to remain silent.", Assert.Single(_app.Carrier.AlertMessages()).Body);
         var list = await _organizer.GetFromJsonAsync<JsonElement>("/api/campaigns");
         Assert.Equal("Monday rights", Assert.Single(list.EnumerateArray()).GetProperty("name").GetString());
         Assert.Equal(HttpStatusCode.NoContent, (await _organizer.DeleteAsync($"/api/campaigns/{id}")).StatusCode);
@@ -79,7 +79,7 @@ public sealed class CampaignAndQuietHoursTests : IAsyncLifetime
             a => a.GetProperty("recipients").GetInt32() == 1, TimeSpan.FromSeconds(30));
 
         Assert.Equal(1, held.GetProperty("counts").GetProperty("pending").GetInt32());
-        Assert.Equal("Raid", Assert.Single(_app.Carrier.Messages).Body);
+        Assert.Equal("Raid", Assert.Single(_app.Carrier.AlertMessages()).Body);
         await using var connection = await _app.Db.OpenConnectionAsync();
         var until = await connection.ExecuteScalarAsync<DateTime>("SELECT claimed_until FROM deliveries WHERE alert_id = @campaign", new { campaign });
         Assert.InRange(until - DateTime.UtcNow, TimeSpan.FromMinutes(58), TimeSpan.FromMinutes(61));

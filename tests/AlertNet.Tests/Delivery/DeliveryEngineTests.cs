@@ -35,7 +35,7 @@ public sealed class DeliveryEngineTests : IAsyncLifetime
         var alert = await AlertNetTestApp.WaitUntilSettledAsync(_organizer, id, expectedRecipients: 1);
 
         Assert.Equal(1, alert.GetProperty("counts").GetProperty("delivered").GetInt32());
-        Assert.Equal(1, _app.Carrier.CountTo(DrillMagicNumbers.BusyOnFirstTry));
+        Assert.Equal(1, _app.Carrier.AlertCountTo(DrillMagicNumbers.BusyOnFirstTry));
         Assert.Equal(2, _app.Carrier.CreateRequests);
     }
 
@@ -45,10 +45,10 @@ public sealed class DeliveryEngineTests : IAsyncLifetime
         var numbers = AlertNetTestApp.Numbers(200);
         await _app.JoinAllAsync(numbers);
         var id = await AlertNetTestApp.TriggerAlertAsync(_organizer, new { type = "urgent", bodies = new { en = "Test" } });
-        await Eventually.TrueAsync(() => _app.Carrier.Messages.Count >= 20, TimeSpan.FromSeconds(30), "the alert to start going out");
+        await Eventually.TrueAsync(() => _app.Carrier.AlertMessages().Count >= 20, TimeSpan.FromSeconds(30), "the alert to start going out");
 
         var response = await _organizer.PostAsync($"/api/alerts/{id}/cancel", null);
-        var sentAtCancel = _app.Carrier.Messages.Count;
+        var sentAtCancel = _app.Carrier.AlertMessages().Count;
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var alert = await Eventually.ValueAsync(() => AlertNetTestApp.GetAlertAsync(_organizer, id),
@@ -58,7 +58,7 @@ public sealed class DeliveryEngineTests : IAsyncLifetime
         var handedToTwilio = new[] { "accepted", "sent", "delivered" }.Sum(s => counts.GetProperty(s).GetInt32());
         Assert.Equal(200, handedToTwilio + counts.GetProperty("cancelled").GetInt32());
         // Nothing cancelled went out, and at most the requests already in flight followed the cancel.
-        Assert.Equal(handedToTwilio, _app.Carrier.Messages.Count);
+        Assert.Equal(handedToTwilio, _app.Carrier.AlertMessages().Count);
         Assert.InRange(handedToTwilio, sentAtCancel, sentAtCancel + 40);
         Assert.Equal(HttpStatusCode.Conflict, (await _organizer.PostAsync($"/api/alerts/{id}/cancel", null)).StatusCode);
     }
@@ -83,7 +83,7 @@ public sealed class DeliveryEngineTests : IAsyncLifetime
         var alert = await AlertNetTestApp.WaitUntilSettledAsync(_organizer, id, expectedRecipients: 1);
 
         Assert.Equal(1, alert.GetProperty("counts").GetProperty("expired").GetInt32());
-        Assert.Empty(_app.Carrier.Messages);
+        Assert.Empty(_app.Carrier.AlertMessages());
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public sealed class DeliveryEngineTests : IAsyncLifetime
         Assert.Equal("queued", (await AlertNetTestApp.GetAlertAsync(_organizer, id)).GetProperty("state").GetString());
         await AlertNetTestApp.WaitUntilSettledAsync(_organizer, id, expectedRecipients: 1);
 
-        var message = Assert.Single(_app.Carrier.Messages);
+        var message = Assert.Single(_app.Carrier.AlertMessages());
         Assert.True(message.DateCreated >= sendAt.AddMilliseconds(-50), $"sent at {message.DateCreated:O}, scheduled for {sendAt:O}");
         Assert.InRange(message.ValidityPeriod ?? 0, 1700, 1800);
     }
@@ -114,13 +114,13 @@ public sealed class DeliveryEngineTests : IAsyncLifetime
         await _app.JoinAllAsync(numbers);
         // 300 messages at 40 a second: the campaign takes over 7 seconds.
         var campaign = await AlertNetTestApp.TriggerAlertAsync(_organizer, new { type = "know_your_rights", bodies = new { en = "Know your rights" } });
-        await Eventually.TrueAsync(() => _app.Carrier.Messages.Count >= 10, TimeSpan.FromSeconds(30), "the campaign to start");
+        await Eventually.TrueAsync(() => _app.Carrier.AlertMessages().Count >= 10, TimeSpan.FromSeconds(30), "the campaign to start");
 
         var urgent = await AlertNetTestApp.TriggerAlertAsync(_organizer, new { type = "urgent", bodies = new { en = "RAID NOW" } });
-        await Eventually.TrueAsync(() => _app.Carrier.Messages.Count(m => m.Body == "RAID NOW") == 300, TimeSpan.FromSeconds(60), "the alert to reach everyone");
+        await Eventually.TrueAsync(() => _app.Carrier.AlertMessages().Count(m => m.Body == "RAID NOW") == 300, TimeSpan.FromSeconds(60), "the alert to reach everyone");
 
         // The urgent alert reached everyone while the campaign was still waiting its turn.
-        var campaignSent = _app.Carrier.Messages.Count(m => m.Body == "Know your rights");
+        var campaignSent = _app.Carrier.AlertMessages().Count(m => m.Body == "Know your rights");
         Assert.True(campaignSent < 300, $"the campaign had already sent {campaignSent} of 300");
         await AlertNetTestApp.WaitUntilSettledAsync(_organizer, campaign, expectedRecipients: 300);
         await AlertNetTestApp.WaitUntilSettledAsync(_organizer, urgent, expectedRecipients: 300);
@@ -160,7 +160,7 @@ public sealed class DeliveryEngineTests : IAsyncLifetime
         var numbers = AlertNetTestApp.Numbers(200);
         await _app.JoinAllAsync(numbers);
         var id = await AlertNetTestApp.TriggerAlertAsync(_organizer, new { type = "urgent", bodies = new { en = "Test" } });
-        await Eventually.TrueAsync(() => _app.Carrier.Messages.Count >= 20, TimeSpan.FromSeconds(30), "the alert to start going out");
+        await Eventually.TrueAsync(() => _app.Carrier.AlertMessages().Count >= 20, TimeSpan.FromSeconds(30), "the alert to start going out");
 
         // Deliveries go out in id order: the last one is still waiting.
         string last;
@@ -174,7 +174,7 @@ public sealed class DeliveryEngineTests : IAsyncLifetime
         Assert.False(string.IsNullOrEmpty(confirmation));
         var alert = await AlertNetTestApp.WaitUntilSettledAsync(_organizer, id, expectedRecipients: 200);
 
-        Assert.Equal(0, _app.Carrier.CountTo(last));
+        Assert.Equal(0, _app.Carrier.AlertCountTo(last));
         Assert.Equal(1, alert.GetProperty("counts").GetProperty("skipped").GetInt32());
         Assert.Equal(199, alert.GetProperty("counts").GetProperty("delivered").GetInt32());
     }

@@ -31,7 +31,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         await WaitForServersAsync(2);
         var organizer = await _web.ClientWithRoleAsync(Roles.Organizer);
         var id = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Raid reported" } });
-        await Eventually.TrueAsync(() => _web.Carrier.Messages.Count >= 30, TimeSpan.FromSeconds(60), "the first worker to be sending");
+        await Eventually.TrueAsync(() => _web.Carrier.AlertMessages().Count >= 30, TimeSpan.FromSeconds(60), "the first worker to be sending");
 
         var exitCodes = await _web.TerminateWorkerProcessesAsync();
 
@@ -40,7 +40,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         // Nothing claimed without a SID is left behind: every unsent delivery is pending again, now.
         Assert.Equal(0, await db.ExecuteScalarAsync<long>(
             "SELECT count(*) FROM deliveries WHERE alert_id = @id AND state = 'sending' AND twilio_sid IS NULL", new { id }));
-        var sentBefore = _web.Carrier.Messages.Count;
+        var sentBefore = _web.Carrier.AlertMessages().Count;
         Assert.True(sentBefore < numbers.Length, "the alert finished before the worker was stopped");
         Assert.DoesNotContain(_web.WorkerOutput, line => line.Contains("fail", StringComparison.OrdinalIgnoreCase) && line.Contains("Unhandled", StringComparison.Ordinal));
 
@@ -48,7 +48,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         var alert = await AlertNetTestApp.WaitUntilSettledAsync(organizer, id, numbers.Length, TimeSpan.FromSeconds(120));
 
         Assert.Equal(numbers.Length, alert.GetProperty("counts").GetProperty("delivered").GetInt32());
-        Assert.All(numbers, number => Assert.Equal(1, _web.Carrier.CountTo(number)));
+        Assert.All(numbers, number => Assert.Equal(1, _web.Carrier.AlertCountTo(number)));
     }
 
     private async Task WaitForServersAsync(int servers)

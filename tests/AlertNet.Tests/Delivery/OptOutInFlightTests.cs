@@ -26,7 +26,7 @@ public sealed class OptOutInFlightTests : IAsyncLifetime
         await _app.JoinAllAsync(numbers);
         var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
         var id = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Test" } });
-        await Eventually.TrueAsync(() => _app.Carrier.Messages.Count >= 20, TimeSpan.FromSeconds(30), "the alert to start going out");
+        await Eventually.TrueAsync(() => _app.Carrier.AlertMessages().Count >= 20, TimeSpan.FromSeconds(30), "the alert to start going out");
 
         string last;
         string stateAtStop;
@@ -42,7 +42,7 @@ public sealed class OptOutInFlightTests : IAsyncLifetime
         var alert = await AlertNetTestApp.WaitUntilSettledAsync(organizer, id, expectedRecipients: 200);
 
         Assert.Equal("sending", stateAtStop);
-        Assert.Equal(0, _app.Carrier.CountTo(last));
+        Assert.Equal(0, _app.Carrier.AlertCountTo(last));
         Assert.Equal(1, alert.GetProperty("counts").GetProperty("skipped").GetInt32());
         Assert.Equal(199, alert.GetProperty("counts").GetProperty("delivered").GetInt32());
     }

@@ -55,7 +55,7 @@ public sealed class PostgresRestartTests : IAsyncLifetime
         var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
 
         var id = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Raid reported" } });
-        await Eventually.TrueAsync(() => _app.Carrier.Messages.Count >= 60, TimeSpan.FromSeconds(60), "the alert to be going out");
+        await Eventually.TrueAsync(() => _app.Carrier.AlertMessages().Count >= 60, TimeSpan.FromSeconds(60), "the alert to be going out");
         await ClusterAsync("stop");
         await ClusterAsync("start");
 
@@ -74,7 +74,7 @@ public sealed class PostgresRestartTests : IAsyncLifetime
             TimeSpan.FromSeconds(180), () => "everyone to get the alert");
 
         Assert.Equal(numbers.Length, alert.GetProperty("recipients").GetInt32());
-        Assert.All(numbers, number => Assert.Equal(1, _app.Carrier.CountTo(number)));
+        Assert.All(numbers, number => Assert.Equal(1, _app.Carrier.AlertCountTo(number)));
     }
 
     private async Task<string> ClusterAsync(string command)

@@ -31,7 +31,7 @@ public sealed class WhatsAppDeliveryTests : IAsyncLifetime
 
         await SendAsync("urgent", "Agents at the clinic ✋", recipients: 1);
 
-        var message = Assert.Single(_app.Carrier.Messages);
+        var message = Assert.Single(_app.Carrier.AlertMessages());
         Assert.Equal("whatsapp:" + Number, message.To);
         Assert.Equal("Agents at the clinic ✋", message.Body);
     }
@@ -44,7 +44,7 @@ public sealed class WhatsAppDeliveryTests : IAsyncLifetime
 
         await SendAsync("urgent", "Agents at the clinic", recipients: 1);
 
-        var message = Assert.Single(_app.Carrier.Messages);
+        var message = Assert.Single(_app.Carrier.AlertMessages());
         Assert.Equal("whatsapp:" + Number, message.To);
         Assert.Equal(UrgentTemplate, message.ContentSid);
         Assert.Equal("Agents at the clinic", JsonDocument.Parse(message.ContentVariables!).RootElement.GetProperty("1").GetString());
@@ -59,7 +59,7 @@ public sealed class WhatsAppDeliveryTests : IAsyncLifetime
 
         await SendAsync("correction", "Correction: it was 6th and Main", recipients: 1);
 
-        Assert.Equal(Number, Assert.Single(_app.Carrier.Messages).To);
+        Assert.Equal(Number, Assert.Single(_app.Carrier.AlertMessages()).To);
         await using var connection = await _app.Db.OpenConnectionAsync();
         Assert.Equal("sms", await connection.ExecuteScalarAsync<string>("SELECT channel FROM deliveries"));
     }
@@ -74,8 +74,8 @@ public sealed class WhatsAppDeliveryTests : IAsyncLifetime
         var alert = await SendAsync("correction", "All clear", recipients: 1);
 
         Assert.Equal(1, alert.GetProperty("counts").GetProperty("delivered").GetInt32());
-        Assert.Equal(1, _app.Carrier.CountTo(number));
-        Assert.Equal(0, _app.Carrier.CountTo("whatsapp:" + number));
+        Assert.Equal(1, _app.Carrier.AlertCountTo(number));
+        Assert.Equal(0, _app.Carrier.AlertCountTo("whatsapp:" + number));
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class WhatsAppDeliveryTests : IAsyncLifetime
         var alert = await SendAsync("all_clear", "All clear", recipients: 1);
 
         Assert.Equal(1, alert.GetProperty("counts").GetProperty("failed").GetInt32());
-        Assert.Empty(_app.Carrier.Messages);
+        Assert.Empty(_app.Carrier.AlertMessages());
     }
 
     private async Task<JsonElement> SendAsync(string type, string text, int recipients)

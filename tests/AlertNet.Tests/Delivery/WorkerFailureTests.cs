@@ -36,10 +36,10 @@ public sealed class WorkerFailureTests : IAsyncLifetime
         // At 50 segments a second, 200 one-segment messages take about 4 s whatever the number of
         // workers. Two unthrottled workers would need a small fraction of that. (Only a lower bound:
         // a slow machine may take longer, never shorter.)
-        var times = _web.Carrier.Messages.Select(m => m.DateCreated).Order().ToList();
+        var times = _web.Carrier.AlertMessages().Select(m => m.DateCreated).Order().ToList();
         var spread = times[^1] - times[0];
         Assert.True(spread >= TimeSpan.FromSeconds(3.5), $"200 messages went out in {spread.TotalSeconds:0.00} s");
-        Assert.All(numbers, number => Assert.Equal(1, _web.Carrier.CountTo(number)));
+        Assert.All(numbers, number => Assert.Equal(1, _web.Carrier.AlertCountTo(number)));
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class WorkerFailureTests : IAsyncLifetime
         // alert has gone out: kills land mid-batch, in turn across the three, while the alert is sending.
         foreach (var sent in new[] { 40, 100, 160, 220 })
         {
-            await Eventually.TrueAsync(() => _web.Carrier.Messages.Count >= sent, TimeSpan.FromSeconds(90), $"{sent} messages to be sent");
+            await Eventually.TrueAsync(() => _web.Carrier.AlertMessages().Count >= sent, TimeSpan.FromSeconds(90), $"{sent} messages to be sent");
             _web.KillOneWorkerProcess();
             _web.StartWorkerProcess();
         }
@@ -68,6 +68,6 @@ public sealed class WorkerFailureTests : IAsyncLifetime
         var alert = await AlertNetTestApp.WaitUntilSettledAsync(organizer, id, numbers.Length, TimeSpan.FromSeconds(120));
 
         Assert.Equal(numbers.Length, alert.GetProperty("counts").GetProperty("delivered").GetInt32());
-        Assert.All(numbers, number => Assert.Equal(1, _web.Carrier.CountTo(number)));
+        Assert.All(numbers, number => Assert.Equal(1, _web.Carrier.AlertCountTo(number)));
     }
 }

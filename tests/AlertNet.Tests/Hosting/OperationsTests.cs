@@ -81,7 +81,7 @@ public sealed class OperationsTests : IAsyncLifetime
         var id = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Checkpoint on Main" } });
         await AlertNetTestApp.WaitUntilSettledAsync(organizer, id, expectedRecipients: 1);
 
-        var line = Assert.Single(_app.Logs.Lines, l => l.Contains("Twilio error 21211", StringComparison.Ordinal));
+        var line = Assert.Single(_app.Logs.Lines, l => l.Contains("provider error 21211", StringComparison.Ordinal));
         Assert.Contains($"[AlertId={id}]", line, StringComparison.Ordinal);
         Assert.Matches(@"\[DeliveryBatch=\d+\+1\]", line);
     }

@@ -83,9 +83,9 @@ public sealed class KeyRotationTests : IAsyncLifetime
         var expected = Seeded.Except(optedOut).Concat(newcomers).Append("+12025556000").ToList();
         var id = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Checkpoint on Main" } });
         await AlertNetTestApp.WaitUntilSettledAsync(organizer, id, expected.Count, TimeSpan.FromSeconds(120));
-        Assert.All(expected, n => Assert.Equal(1, _app.Carrier.CountTo(n) + _app.Carrier.CountTo("whatsapp:" + n)));
+        Assert.All(expected, n => Assert.Equal(1, _app.Carrier.AlertCountTo(n) + _app.Carrier.AlertCountTo("whatsapp:" + n)));
         Assert.All(optedOut.Append(ReturningOptOut).Append(ForgottenOptOut),
-            n => Assert.Equal(0, _app.Carrier.CountTo(n) + _app.Carrier.CountTo("whatsapp:" + n)));
+            n => Assert.Equal(0, _app.Carrier.AlertCountTo(n) + _app.Carrier.AlertCountTo("whatsapp:" + n)));
     }
 
     private async Task<string> ReportTextAsync()

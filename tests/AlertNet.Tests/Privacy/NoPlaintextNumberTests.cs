@@ -1,17 +1,12 @@
-using System.Diagnostics;
-using System.Text;
-using System.Text.RegularExpressions;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Tests.Support;
-using Dapper;
-using Npgsql;
 
 namespace AlertNet.Tests.Privacy;
 
 /// <summary>After a realistic stretch of use (joins on SMS and WhatsApp, alerts, a STOP, a hotline report,
 /// HELP with a number in it), no subscriber's number, in any common format, and no subscriber's text is in
 /// the database (column by column, and in a whole pg_dump, bytea decoded) nor in any log line.</summary>
-public sealed partial class NoPlaintextNumberTests : IAsyncLifetime
+public sealed class NoPlaintextNumberTests : IAsyncLifetime
 {
     private const string Number = "+12025550147";
 
@@ -48,81 +43,14 @@ public sealed partial class NoPlaintextNumberTests : IAsyncLifetime
         Assert.Contains("laundromat", await coordinator.GetStringAsync("/api/hotline"), StringComparison.Ordinal);
 
         // The carrier got them: the numbers exist, just not in AlertNet's storage or logs.
-        Assert.Equal(1, _app.Carrier.CountTo(Number) + _app.Carrier.CountTo("whatsapp:" + Number));
-        Assert.Equal(2, _app.Carrier.CountTo("whatsapp:" + Numbers[2]));
+        Assert.Equal(1, _app.Carrier.AlertCountTo(Number) + _app.Carrier.AlertCountTo("whatsapp:" + Number));
+        Assert.Equal(2, _app.Carrier.AlertCountTo("whatsapp:" + Numbers[2]));
 
-        var formats = Numbers.SelectMany(Formats).ToArray();
+        var needles = Numbers.SelectMany(NumberScan.Formats).Concat(SubscriberTexts).ToList();
         await using var connection = await _app.Db.OpenConnectionAsync();
-        var columns = (await connection.QueryAsync<(string Schema, string Table, string Column, string Type)>(
-            """
-            SELECT c.table_schema, c.table_name, c.column_name, c.data_type
-            FROM information_schema.columns c
-            JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
-            WHERE c.table_schema IN ('public', 'hangfire')
-              AND c.data_type IN ('text', 'character varying', 'jsonb', 'json', 'bytea', 'ARRAY')
-            """)).ToList();
-        Assert.Contains(columns, c => c.Table == "subscribers" && c.Column == "phone_cipher");
-
-        foreach (var (schema, table, column, type) in columns)
-        {
-            // For bytea, 'escape' shows printable bytes as they are: a number stored as UTF-8 would show.
-            var text = type == "bytea" ? $"encode(\"{column}\", 'escape')" : $"\"{column}\"::text";
-            var hits = await connection.ExecuteScalarAsync<long>(
-                $"SELECT count(*) FROM \"{schema}\".\"{table}\" WHERE {text} ILIKE ANY(@patterns)",
-                new { patterns = formats.Concat(SubscriberTexts).Select(f => $"%{f}%").ToArray() });
-            Assert.True(hits == 0, $"{schema}.{table}.{column} holds a number or a subscriber's text");
-        }
-
-        // The whole database as a seizure would find it: pg_dump's text, with every bytea value decoded too.
-        var dump = await PgDumpAsync(_app.ConnectionString);
-        Assert.Contains("phone_cipher", dump, StringComparison.Ordinal);
-        var decoded = string.Join('\n', ByteaLiteral().Matches(dump).Select(m => Encoding.Latin1.GetString(Convert.FromHexString(m.Groups[1].Value))));
-        foreach (var needle in formats.Concat(SubscriberTexts))
-        {
-            Assert.False(dump.Contains(needle, StringComparison.OrdinalIgnoreCase), $"pg_dump holds \"{needle}\"");
-            Assert.False(decoded.Contains(needle, StringComparison.OrdinalIgnoreCase), $"a bytea value in pg_dump holds \"{needle}\"");
-        }
-
-        var leaked = _app.Logs.Lines.Where(line => formats.Concat(SubscriberTexts).Any(f => line.Contains(f, StringComparison.OrdinalIgnoreCase))).ToList();
-        Assert.Empty(leaked);
+        Assert.Empty(await NumberScan.ColumnsHoldingAsync(connection, needles));
+        // The whole database as a seizure would find it.
+        Assert.Empty(await NumberScan.InDumpAsync(_app.ConnectionString, needles));
+        Assert.Empty(NumberScan.LinesHolding(_app.Logs.Lines, needles));
     }
-
-    /// <summary>E.164, with and without +, national with and without punctuation, spaced, international
-    /// written out, and the WhatsApp address.</summary>
-    private static IEnumerable<string> Formats(string e164)
-    {
-        var (area, exchange, line) = (e164[2..5], e164[5..8], e164[8..]);
-        return
-        [
-            e164, e164[1..], area + exchange + line, $"({area}) {exchange}-{line}", $"({area}){exchange}-{line}", $"{area}-{exchange}-{line}",
-            $"{area}.{exchange}.{line}", $"{area} {exchange} {line}", $"+1 {area}-{exchange}-{line}", $"+1 {area} {exchange} {line}",
-            $"+1 ({area}) {exchange}-{line}", $"1-{area}-{exchange}-{line}", "whatsapp:" + e164,
-        ];
-    }
-
-    /// <summary>pg_dump of the newest PostgreSQL on the machine, as infra/postgres.sh picks its binaries.</summary>
-    private static async Task<string> PgDumpAsync(string connectionString)
-    {
-        var pgDump = Directory.GetDirectories("/usr/lib/postgresql")
-            .OrderBy(d => int.TryParse(Path.GetFileName(d), out var v) ? v : 0)
-            .Select(d => Path.Combine(d, "bin", "pg_dump"))
-            .Last(File.Exists);
-        var target = new NpgsqlConnectionStringBuilder(connectionString);
-        var start = new ProcessStartInfo(pgDump, ["-h", target.Host!, "-p", target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "-U", target.Username!, "-d", target.Database!, "--no-owner"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, "pg_dump failed: " + await errors);
-        return await output;
-    }
-
-    // A bytea value in pg_dump's COPY data: \\x followed by hex digits.
-    [GeneratedRegex(@"\\\\x([0-9a-f]+)")]
-    private static partial Regex ByteaLiteral();
 }

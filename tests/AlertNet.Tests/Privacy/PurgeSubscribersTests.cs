@@ -79,7 +79,7 @@ public sealed class PurgeSubscribersTests : IAsyncLifetime
         var after = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "After the purge" } });
         await Eventually.ValueAsync(() => AlertNetTestApp.GetAlertAsync(organizer, after), a => a.GetProperty("state").GetString() == "done",
             TimeSpan.FromSeconds(30));
-        Assert.Equal(10, _app.Carrier.Messages.Count);
+        Assert.Equal(10, _app.Carrier.AlertMessages().Count);
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class PurgeSubscribersTests : IAsyncLifetime
         await _app.JoinAllAsync(numbers);
         var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
         var alert = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Raid on 5th" } });
-        await Eventually.TrueAsync(() => _app.Carrier.Messages.Count >= 20, TimeSpan.FromSeconds(60), "the alert to be going out");
+        await Eventually.TrueAsync(() => _app.Carrier.AlertMessages().Count >= 20, TimeSpan.FromSeconds(60), "the alert to be going out");
 
         var (exitCode, output, errors) = await _app.RunCommandAsync(PurgeSubscribers.Verb, "--confirm", PurgeSubscribers.ConfirmationPhrase);
 
@@ -119,7 +119,7 @@ public sealed class PurgeSubscribersTests : IAsyncLifetime
         var settled = await AlertNetTestApp.WaitUntilSettledAsync(organizer, alert, numbers.Length);
         // At 20 a second the whole alert takes 10 s; the purge came after about one. Whatever was in flight
         // finished, the rest was skipped.
-        var sent = _app.Carrier.Messages.Count;
+        var sent = _app.Carrier.AlertMessages().Count;
         Assert.True(sent < numbers.Length, $"all {sent} messages went out despite the purge");
         Assert.Equal(numbers.Length - sent, settled.GetProperty("counts").GetProperty("skipped").GetInt32());
         // Not even the messages that were in flight keep a SID or a link to anyone.

@@ -34,10 +34,15 @@ public sealed class RetentionTests : IAsyncLifetime
         await AlertNetTestApp.WaitUntilSettledAsync(organizer, old, expectedRecipients: 7);
         var countsBefore = (await AlertNetTestApp.GetAlertAsync(organizer, old)).GetProperty("counts").GetRawText();
 
+        // A job that failed (Hangfire keeps failed jobs, with their exception, for ever).
+        _app.Services.GetRequiredService<IBackgroundJobClient>().Create(() => Console.WriteLine("never run"),
+            new Hangfire.States.FailedState(new InvalidOperationException("a failure")));
+
         // 31 days pass for everything so far.
         await using var db = await _app.Db.OpenConnectionAsync();
         await db.ExecuteAsync(
             """
+            UPDATE hangfire.job SET createdat = createdat - interval '31 days';
             UPDATE alerts SET created_at = created_at - interval '31 days';
             UPDATE inbound_messages SET received_at = received_at - interval '31 days';
             UPDATE hotline_reports SET received_at = received_at - interval '31 days';
@@ -53,9 +58,10 @@ public sealed class RetentionTests : IAsyncLifetime
             "SELECT count(*) FROM deliveries WHERE alert_id = @old AND subscriber_id IS NULL AND twilio_sid IS NULL", new { old }));
         Assert.Equal(countsBefore, (await AlertNetTestApp.GetAlertAsync(organizer, old)).GetProperty("counts").GetRawText());
         Assert.Equal(1, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM deliveries WHERE alert_id = @old AND error_code = 30006", new { old }));
+        Assert.Equal(0, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM hangfire.job WHERE statename = 'Failed'"));
         // The recent alert, report and texts are untouched.
         Assert.Equal(7, await db.ExecuteScalarAsync<long>(
-            "SELECT count(*) FROM deliveries WHERE alert_id = @recent AND subscriber_id IS NOT NULL AND twilio_sid IS NOT NULL", new { recent }));
+            "SELECT count(*) FROM deliveries WHERE alert_id = @recent AND subscriber_id IS NOT NULL", new { recent }));
         Assert.Equal(1, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM hotline_reports"));
         Assert.Equal(1, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM inbound_messages"));
         Assert.Equal("checkpoint on 5th", _app.Protector.Decrypt(await db.ExecuteScalarAsync<byte[]>("SELECT body_cipher FROM hotline_reports") ?? []));

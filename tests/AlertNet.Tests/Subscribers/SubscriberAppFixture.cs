@@ -1,4 +1,3 @@
-using System.Net;
 using AlertNet.Tests.Support;
 using Dapper;
 
@@ -35,7 +34,7 @@ public sealed class SubscriberAppFixture : IAsyncLifetime
                 await connection.ExecuteAsync(
                     """
                     TRUNCATE subscribers, opt_outs, memberships, inbound_messages, unknown_text_hints, deliveries, alerts, hotline_reports,
-                        organizer_phones, audit_log CASCADE;
+                        organizer_phones, audit_log, outbound_replies, carrier_deletions CASCADE;
                     DELETE FROM groups WHERE NOT is_default;
                     """);
                 return;
@@ -46,14 +45,8 @@ public sealed class SubscriberAppFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Posts a signed inbound webhook; returns the reply text, or null for silence.</summary>
-    public async Task<string?> PostAsync(Dictionary<string, string> fields)
-    {
-        var response = await App.PostSignedAsync("/webhooks/twilio/inbound", fields);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/xml", response.Content.Headers.ContentType?.MediaType);
-        return AlertNetTestApp.ReplyText(await response.Content.ReadAsStringAsync());
-    }
+    /// <summary>Posts a signed inbound webhook; returns the reply text the sender's phone received, or null for silence.</summary>
+    public Task<string?> PostAsync(Dictionary<string, string> fields) => App.PostInboundAsync(fields);
 
     /// <summary>A subscriber texting on the channel the address says (whatsapp:+1… or +1…).</summary>
     public Task<string?> TextAsync(string from, string body) => PostAsync(TwilioInbound.For(from, body));

@@ -74,6 +74,9 @@ public sealed class AlertNetTestApp : IAsyncDisposable
             ["AlertNet:EncryptionKey"] = KeyFile.NewKey(),
             ["AlertNet:BlindIndexKey"] = KeyFile.NewKey(),
             ["Twilio:DrillAuthToken"] = Guid.NewGuid().ToString("N"),
+            // Replies go through the REST API; the inbound webhook waits for its reply to be handed over, so that a
+            // test reads the reply as soon as the webhook has answered, however loaded the machine.
+            ["Twilio:ReplyWaitSeconds"] = "30",
             ["urls"] = $"http://127.0.0.1:{port}",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
@@ -119,14 +122,39 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         return Http.SendAsync(request);
     }
 
-    /// <summary>A subscriber texting AlertNet; returns the text of the TwiML reply, or null for silence.</summary>
+    /// <summary>A subscriber texting AlertNet from a phone, through the drill carrier as Twilio delivers a text (an inbound
+    /// message record, then the signed webhook); returns AlertNet's reply as the phone received it, or null for silence.</summary>
     public async Task<string?> TextAsync(string from, string body)
     {
-        var response = await PostSignedAsync("/webhooks/twilio/inbound", InboundFields(from, body));
+        var to = ReplyAddress(from);
+        var before = Carrier.ReceivedBy(to).Count;
+        var text = await Services.GetRequiredService<SimulatedHandsets>().TextAsync(from, body);
+        Assert.Equal((int)HttpStatusCode.OK, text.WebhookStatus);
+        Assert.Empty(text.TwimlReplies); // replies go through the REST API, never as TwiML
+        return RepliesSince(to, before).FirstOrDefault()?.Body;
+    }
+
+    /// <summary>Posts a signed inbound webhook with these exact fields, as Twilio would; returns AlertNet's reply as the
+    /// sender's phone received it (replies go through the REST API while the webhook runs), or null for silence.</summary>
+    public async Task<string?> PostInboundAsync(IDictionary<string, string> fields)
+    {
+        var to = fields.TryGetValue("From", out var from) ? ReplyAddress(from) : "";
+        var before = Carrier.ReceivedBy(to).Count;
+        var response = await PostSignedAsync("/webhooks/twilio/inbound", fields);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/xml", response.Content.Headers.ContentType?.MediaType);
-        return ReplyText(await response.Content.ReadAsStringAsync());
+        Assert.Null(ReplyText(await response.Content.ReadAsStringAsync()));
+        return RepliesSince(to, before).FirstOrDefault()?.Body;
     }
+
+    /// <summary>The replies (not alerts) a phone received after its first <paramref name="skip"/> messages.</summary>
+    public IEnumerable<SimulatedMessage> RepliesSince(string address, int skip) =>
+        Carrier.ReceivedBy(address).Skip(skip).Where(m => m.StatusCallback?.Contains("kind=reply", StringComparison.Ordinal) == true);
+
+    /// <summary>Where AlertNet's replies to a sender go: its number as AlertNet reads it, on its channel.</summary>
+    public string ReplyAddress(string from) =>
+        SubscriberAddress.TryParse(from, Settings.TryGetValue("AlertNet:DefaultRegion", out var region) && region is not null ? region : "US")
+            ?.TwilioAddress ?? from;
 
     /// <summary>Fictional numbers (+1 202 555 xxxx) for bulk tests.</summary>
     public static string[] Numbers(int count, int first = 2000) =>
@@ -164,7 +192,7 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         Eventually.ValueAsync(() => GetAlertAsync(client, id), alert =>
             {
                 var counts = alert.GetProperty("counts");
-                var settled = new[] { "delivered", "undelivered", "failed", "skipped", "expired", "cancelled" }
+                var settled = AlertNet.Delivery.DeliveryState.Final
                     .Sum(state => counts.GetProperty(state).GetInt32());
                 return alert.GetProperty("state").GetString() == "done" && settled == expectedRecipients;
             }, timeout ?? TimeSpan.FromSeconds(60), () => $"alert {id} to settle");

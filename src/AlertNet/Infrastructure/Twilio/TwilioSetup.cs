@@ -1,14 +1,10 @@
 using AlertNet.Hosting;
 using AlertNet.Infrastructure.Twilio.Drill;
-using Twilio.Clients;
-using Twilio.Http;
 
 namespace AlertNet.Infrastructure.Twilio;
 
 public static class TwilioSetup
 {
-    public const string HttpClientName = "twilio";
-
     public static IServiceCollection AddAlertNetTwilio(this IServiceCollection services, IConfiguration configuration)
     {
         // Resolved now, not lazily: whether the drill simulator exists at all depends on it, and a
@@ -19,27 +15,10 @@ public static class TwilioSetup
             throw new InvalidOperationException("Twilio:RequestTimeoutSeconds must be 1 to 300.");
         }
 
-        var settings = TwilioSettings.Resolve(
-            configuration.GetSection(AlertNetOptions.Section).Get<AlertNetOptions>() ?? new AlertNetOptions(), twilioOptions);
+        var app = configuration.GetSection(AlertNetOptions.Section).Get<AlertNetOptions>() ?? new AlertNetOptions();
+        var settings = TwilioSettings.Resolve(app, twilioOptions);
         services.AddSingleton(settings);
 
-        // One HttpClient and one TwilioRestClient for the process. The SDK has no base-URL setting,
-        // so a handler rewrites requests to the configured Twilio-compatible endpoint.
-        services.AddHttpClient(HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                MaxConnectionsPerServer = 64,
-            })
-            .AddHttpMessageHandler(sp => new TwilioApiBaseUrlHandler(sp.GetRequiredService<TwilioSettings>().ApiBaseUrl))
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
-        services.AddSingleton<ITwilioRestClient>(sp =>
-        {
-            var settings = sp.GetRequiredService<TwilioSettings>();
-            var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName);
-            http.Timeout = TimeSpan.FromSeconds(twilioOptions.RequestTimeoutSeconds);
-            return new TwilioRestClient(settings.AccountSid, settings.AuthToken, httpClient: new SystemNetHttpClient(http));
-        });
         services.AddSingleton<TwilioWebhookFilter>();
 
         if (settings.IsDrill)
@@ -49,6 +28,8 @@ public static class TwilioSetup
                 simulator.AccountSid = settings.AccountSid;
                 simulator.AuthToken = settings.AuthToken;
                 simulator.Faults = twilioOptions.DrillFaults;
+                // Simulated phones text the service the way Twilio delivers texts: to the public inbound webhook.
+                simulator.InboundWebhookUrl = app.PublicBaseUrl.TrimEnd('/') + "/webhooks/twilio/inbound";
             });
         }
 

@@ -16,6 +16,9 @@ public sealed class CarrierSimulator
 
     private readonly ConcurrentDictionary<string, bool> _busyAnswered = new(StringComparer.Ordinal);
 
+    // Records deleted through the API: gone for the API (404), still part of what the handsets received.
+    private readonly ConcurrentDictionary<string, bool> _deleted = new(StringComparer.Ordinal);
+
     // Create requests per To address, so an injected fault depends on the address and its attempt, not on timing.
     private readonly ConcurrentDictionary<string, long> _requestsByTo = new(StringComparer.Ordinal);
     private readonly long[] _faultsInjected = new long[Enum.GetValues<CarrierFault>().Length];
@@ -25,8 +28,13 @@ public sealed class CarrierSimulator
     private long _callbacksPosted;
     private long _callbacksFailed;
 
-    /// <summary>A snapshot of every accepted message, in no particular order.</summary>
-    public IReadOnlyCollection<SimulatedMessage> Messages => _messagesBySid.Values.ToArray();
+    /// <summary>A snapshot of every message the carrier accepted for a handset (sent through the API or as a TwiML reply),
+    /// in no particular order: what the phones received, including messages whose records were deleted since.</summary>
+    public IReadOnlyCollection<SimulatedMessage> Messages => _messagesBySid.Values.Where(m => m.Direction != "inbound").ToArray();
+
+    /// <summary>The message records the carrier still holds (inbound texts included): what a subpoena to the provider, or
+    /// its stolen credentials, would find. AlertNet deletes each once it is final.</summary>
+    public IReadOnlyCollection<SimulatedMessage> Held => _messagesBySid.Values.Where(m => !_deleted.ContainsKey(m.Sid)).ToArray();
 
     /// <summary>Create-message API requests received, including rejected and unauthenticated ones.</summary>
     public long CreateRequests => Interlocked.Read(ref _createRequests);
@@ -65,19 +73,46 @@ public sealed class CarrierSimulator
         return fault;
     }
 
+    /// <summary>The record with this SID, deleted or not.</summary>
     public SimulatedMessage? Find(string sid) => _messagesBySid.GetValueOrDefault(sid);
+
+    /// <summary>The record with this SID as the API sees it: null once deleted.</summary>
+    public SimulatedMessage? FindHeld(string sid) => _deleted.ContainsKey(sid) ? null : Find(sid);
+
+    /// <summary>Deletes a record as Twilio's API does: refused while the message is still on its way.</summary>
+    internal DeleteOutcome Delete(string sid)
+    {
+        if (FindHeld(sid) is not { } message)
+        {
+            return DeleteOutcome.NotFound;
+        }
+
+        if (!message.IsFinal)
+        {
+            return DeleteOutcome.NotFinal;
+        }
+
+        _deleted[sid] = true;
+        return DeleteOutcome.Deleted;
+    }
 
     /// <summary>Forgets every message and counter, so a drill or a test starts from an empty carrier.</summary>
     public void Reset()
     {
         _messagesBySid.Clear();
         _sidsByTo.Clear();
+        _deleted.Clear();
         _requestsByTo.Clear();
         Array.Clear(_faultsInjected);
         Interlocked.Exchange(ref _createRequests, 0);
         Interlocked.Exchange(ref _callbacksPosted, 0);
         Interlocked.Exchange(ref _callbacksFailed, 0);
     }
+
+    /// <summary>What the phone with this number has received, oldest first (its own copy: deleting the carrier's
+    /// record does not take a text off a phone).</summary>
+    public IReadOnlyList<SimulatedMessage> ReceivedBy(string to) =>
+        _sidsByTo.TryGetValue(to, out var sids) ? sids.Select(Find).OfType<SimulatedMessage>().OrderBy(m => m.Sequence).ToList() : [];
 
     internal void CountCreateRequest() => Interlocked.Increment(ref _createRequests);
 
@@ -88,7 +123,12 @@ public sealed class CarrierSimulator
     {
         var stored = message with { Sequence = Interlocked.Increment(ref _sequence) };
         _messagesBySid[stored.Sid] = stored;
-        _sidsByTo.GetOrAdd(stored.To, static _ => new ConcurrentQueue<string>()).Enqueue(stored.Sid);
+        // An inbound text is addressed to the service's number: it counts as nobody's received message.
+        if (stored.Direction != "inbound")
+        {
+            _sidsByTo.GetOrAdd(stored.To, static _ => new ConcurrentQueue<string>()).Enqueue(stored.Sid);
+        }
+
         return stored;
     }
 
@@ -113,12 +153,20 @@ public sealed class CarrierSimulator
         IEnumerable<SimulatedMessage> candidates = to is null
             ? _messagesBySid.Values
             : _sidsByTo.TryGetValue(to, out var sids)
-                ? sids.Select(Find).OfType<SimulatedMessage>()
+                ? sids.Select(FindHeld).OfType<SimulatedMessage>()
                 : [];
 
         return candidates
+            .Where(m => !_deleted.ContainsKey(m.Sid))
             .Where(m => m.AccountSid == accountSid && (from is null || m.From == from) && sentFilter(m))
             .OrderByDescending(m => m.Sequence)
             .ToList();
     }
+}
+
+internal enum DeleteOutcome
+{
+    Deleted,
+    NotFound,
+    NotFinal,
 }

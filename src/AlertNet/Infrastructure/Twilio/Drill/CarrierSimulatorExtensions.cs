@@ -28,6 +28,8 @@ public static class CarrierSimulatorExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<CarrierSimulator>();
         services.TryAddSingleton<StatusCallbackDispatcher>();
+        services.TryAddSingleton<SimulatedHandsets>();
+        services.AddHttpClient(SimulatedHandsets.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
         services.AddHostedService(provider => provider.GetRequiredService<StatusCallbackDispatcher>());
         services.AddHttpClient(StatusCallbackDispatcher.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
         return services;
@@ -50,6 +52,7 @@ public static class CarrierSimulatorExtensions
         api.MapPost("/Messages.json", CarrierSimulatorApi.CreateMessageAsync);
         api.MapGet("/Messages.json", CarrierSimulatorApi.ListMessages);
         api.MapGet("/Messages/{sid}.json", CarrierSimulatorApi.FetchMessage);
+        api.MapDelete("/Messages/{sid}.json", CarrierSimulatorApi.DeleteMessage);
         return app;
     }
 }
@@ -159,6 +162,7 @@ internal static class CarrierSimulatorApi
             From = from,
             MessagingServiceSid = serviceSid,
             Body = body,
+            BodyDiscarded = string.Equals(Field(form, "ContentRetention"), "discard", StringComparison.OrdinalIgnoreCase),
             ContentSid = contentSid,
             ContentVariables = Field(form, "ContentVariables"),
             StatusCallback = statusCallback,
@@ -209,9 +213,37 @@ internal static class CarrierSimulatorApi
             return TwilioApiJson.Error(TwilioApiError.Authenticate());
         }
 
-        return carrier.Find(sid) is { } message && message.AccountSid == accountSid
+        return carrier.FindHeld(sid) is { } message && message.AccountSid == accountSid
             ? TwilioApiJson.Message(StatusCodes.Status200OK, message)
             : TwilioApiJson.Error(TwilioApiError.NotFound(TwilioApiJson.MessageUri(accountSid, sid)));
+    }
+
+    /// <summary>DELETE as Twilio answers it: 204 once final, 404 for a SID it does not hold, 20009 while the message is
+    /// still on its way.</summary>
+    public static IResult DeleteMessage(
+        string accountSid,
+        string sid,
+        HttpContext context,
+        CarrierSimulator carrier,
+        IOptions<CarrierSimulatorOptions> options)
+    {
+        if (!IsAuthenticated(context.Request, accountSid, options.Value))
+        {
+            return TwilioApiJson.Error(TwilioApiError.Authenticate());
+        }
+
+        if (carrier.FindHeld(sid) is not { } held || held.AccountSid != accountSid)
+        {
+            return TwilioApiJson.Error(TwilioApiError.NotFound(TwilioApiJson.MessageUri(accountSid, sid)));
+        }
+
+        return carrier.Delete(sid) switch
+        {
+            DeleteOutcome.Deleted => Results.NoContent(),
+            DeleteOutcome.NotFinal => TwilioApiJson.Error(new(20009, StatusCodes.Status409Conflict,
+                "Cannot delete message because delivery has not been completed.")),
+            _ => TwilioApiJson.Error(TwilioApiError.NotFound(TwilioApiJson.MessageUri(accountSid, sid))),
+        };
     }
 
     public static IResult ListMessages(

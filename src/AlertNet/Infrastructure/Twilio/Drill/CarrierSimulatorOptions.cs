@@ -24,6 +24,9 @@ public sealed class CarrierSimulatorOptions
     /// </summary>
     public int CallbackQueueCapacity { get; set; } = 100_000;
 
+    /// <summary>Where texts from simulated phones are posted (AlertNet's /webhooks/twilio/inbound).</summary>
+    public string? InboundWebhookUrl { get; set; }
+
     /// <summary>Injected faults (chaos runs and tests only); none by default.</summary>
     public CarrierFaults Faults { get; set; } = new();
 }

@@ -28,6 +28,9 @@ public static class DrillMagicNumbers
     /// <summary>Accepted, then failed with 30006 (landline or unreachable carrier), the permanent failure.</summary>
     public const string LandlineOrUnreachableCarrier = "+15005550060";
 
+    /// <summary>Accepted and sent, and then no delivery receipt ever (as with carriers that send none).</summary>
+    public const string NoReceipt = "+15005550200";
+
     /// <summary>Accepted, then failed with 21610 in the status callback: the person had texted STOP to the carrier.</summary>
     public const string OptedOutAtCarrier = "+15005550610";
 
@@ -64,6 +67,7 @@ public static class DrillMagicNumbers
         Unreachable => DeliveryOutcome.Undelivered,
         LandlineOrUnreachableCarrier => DeliveryOutcome.Failed,
         OptedOutAtCarrier => DeliveryOutcome.FailedOptedOut,
+        NoReceipt => DeliveryOutcome.NoReceipt,
         _ => DeliveryOutcome.Delivered,
     };
 
@@ -92,4 +96,7 @@ internal enum DeliveryOutcome
     Undelivered,
     Failed,
     FailedOptedOut,
+
+    /// <summary>Sent, and then nothing.</summary>
+    NoReceipt,
 }

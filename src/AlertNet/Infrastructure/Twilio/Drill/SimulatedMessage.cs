@@ -27,6 +27,12 @@ public sealed record SimulatedMessage
 
     public required string Status { get; init; }
 
+    /// <summary>outbound-api (sent through the REST API), inbound (texted by a handset) or outbound-reply (a TwiML reply).</summary>
+    public string Direction { get; init; } = "outbound-api";
+
+    /// <summary>Sent with ContentRetention=discard: the carrier delivers the body but keeps none (the API shows it empty).</summary>
+    public bool BodyDiscarded { get; init; }
+
     public int? ErrorCode { get; init; }
 
     public string? ErrorMessage { get; init; }
@@ -44,4 +50,8 @@ public sealed record SimulatedMessage
 
     // The generated record ToString would print the number and the body into any log that formats this object.
     public override string ToString() => $"SimulatedMessage {{ Sid = {Sid}, Status = {Status} }}";
+
+    /// <summary>Whether the provider would let it be deleted: it has reached a status that does not change any more.
+    /// A message at "sent" is not: the carrier's receipt may still come (Twilio waits up to 14 days for it).</summary>
+    public bool IsFinal => Status is "delivered" or "undelivered" or "failed" or "received" or "read" or "canceled";
 }

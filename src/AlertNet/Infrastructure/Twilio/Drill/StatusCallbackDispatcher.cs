@@ -156,7 +156,9 @@ internal sealed partial class StatusCallbackDispatcher : BackgroundService
         }
 
         await PostAsync(message, stoppingToken);
-        return failed ? null : new CallbackWork(message.Sid, _time.GetUtcNow() + _options.DeliveredDelay);
+        return failed || DrillMagicNumbers.OutcomeFor(message.To) == DeliveryOutcome.NoReceipt
+            ? null
+            : new CallbackWork(message.Sid, _time.GetUtcNow() + _options.DeliveredDelay);
     }
 
     private async Task<CallbackWork?> FinishAsync(CallbackWork work, CancellationToken stoppingToken)

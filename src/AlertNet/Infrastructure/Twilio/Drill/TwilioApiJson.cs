@@ -85,11 +85,11 @@ internal static class TwilioApiJson
         writer.WriteStartObject();
         writer.WriteString("account_sid", message.AccountSid);
         writer.WriteString("api_version", ApiVersion);
-        WriteStringOrNull(writer, "body", message.Body);
+        WriteStringOrNull(writer, "body", message.BodyDiscarded ? "" : message.Body);
         writer.WriteString("date_created", Rfc2822(message.DateCreated));
         WriteStringOrNull(writer, "date_sent", message.DateSent is { } sent ? Rfc2822(sent) : null);
         writer.WriteString("date_updated", Rfc2822(message.DateUpdated));
-        writer.WriteString("direction", "outbound-api");
+        writer.WriteString("direction", message.Direction);
         if (message.ErrorCode is { } errorCode)
         {
             writer.WriteNumber("error_code", errorCode);
