@@ -6,7 +6,7 @@ namespace AlertNet.Delivery;
 
 /// <summary>A delivery claimed for sending, with what the sender needs to know about its recipient.</summary>
 public sealed record ClaimedDelivery(long Id, string Channel, string Language, int Attempts, string PreviousState,
-    DateTime? PreviousClaimAt, byte[]? PhoneCipher, bool OptedOut, DateTime? LastInboundAt, bool HasSms, DateTime ClaimedAt);
+    DateTime? PreviousClaimAt, byte[]? PhoneCipher, bool OptedOut, DateTime? LastInboundAt, bool HasSms, DateTime ClaimedAt, long? SubscriberId);
 
 /// <summary>The deliveries table as the sending side changes it. Every write is guarded by the state it
 /// expects, so two workers, a sweeper and a status callback can never move a delivery backwards.</summary>
@@ -27,8 +27,7 @@ public sealed class DeliveryStore(NpgsqlDataSource db, AcceptedWriter accepted, 
             FROM (
                 SELECT d.id, d.state AS previous_state, d.claimed_at AS previous_claim_at, s.phone_cipher,
                        -- WhatsApp's 24-hour session window opens with the subscriber's last message to us.
-                       (SELECT max(i.received_at) FROM inbound_messages i
-                        WHERE i.from_index = s.phone_index AND i.channel = 'whatsapp') AS last_inbound_at,
+                       s.last_whatsapp_inbound_at AS last_inbound_at,
                        (s.id IS NULL OR s.status <> 'active'
                         OR EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index)) AS opted_out,
                        EXISTS (SELECT 1 FROM subscribers x
@@ -45,7 +44,7 @@ public sealed class DeliveryStore(NpgsqlDataSource db, AcceptedWriter accepted, 
             WHERE d.id = c.id
             RETURNING d.id, d.channel, d.language, d.attempts, c.previous_state AS previousstate,
                       c.previous_claim_at AS previousclaimat, c.phone_cipher AS phonecipher, c.opted_out AS optedout,
-                      c.last_inbound_at AS lastinboundat, c.has_sms AS hassms, d.claimed_at AS claimedat
+                      c.last_inbound_at AS lastinboundat, c.has_sms AS hassms, d.claimed_at AS claimedat, d.subscriber_id AS subscriberid
             """,
             new { alertId, afterId, batchSize = options.Value.BatchSize, lease = (double)options.Value.ClaimLeaseSeconds },
             cancellationToken: cancellationToken));

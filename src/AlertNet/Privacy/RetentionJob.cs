@@ -46,7 +46,8 @@ public sealed class RetentionJob(NpgsqlDataSource db, AuditLog audit, IOptions<P
             var inbound = await DeleteInBatchesAsync("inbound_messages", "received_at", cutoff, cancellationToken);
             var reports = await DeleteInBatchesAsync("hotline_reports", "received_at", cutoff, cancellationToken);
             var other = await DeleteInBatchesAsync("unknown_text_hints", "last_hint_at", cutoff, cancellationToken)
-                + await DeleteInBatchesAsync("pending_sms_alerts", "created_at", cutoff, cancellationToken);
+                + await DeleteInBatchesAsync("pending_sms_alerts", "created_at", cutoff, cancellationToken)
+                + await ForgetWhatsAppWindowsAsync(cancellationToken);
             var result = new RetentionResult(alerts, unlinked, inbound, reports, other);
             await audit.RecordAsync(actor, "retention.run", null, new { days, cutoff, result }, cancellationToken);
             logger.LogInformation(
@@ -103,6 +104,28 @@ public sealed class RetentionJob(NpgsqlDataSource db, AuditLog audit, IOptions<P
         }
 
         return unlinked;
+    }
+
+    /// <summary>A subscriber's last WhatsApp message time means something for 24 hours (the session window); after that it
+    /// only says when they last wrote.</summary>
+    private async Task<long> ForgetWhatsAppWindowsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        long cleared = 0;
+        int count;
+        do
+        {
+            count = await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE subscribers SET last_whatsapp_inbound_at = NULL
+                WHERE id IN (SELECT id FROM subscribers WHERE last_whatsapp_inbound_at < now() - interval '2 days' LIMIT @batch)
+                """,
+                new { batch = options.Value.BatchSize }, cancellationToken: cancellationToken, commandTimeout: 600));
+            cleared += count;
+        }
+        while (count > 0);
+
+        return cleared;
     }
 
     private async Task<long> DeleteInBatchesAsync(string table, string timeColumn, DateTime cutoff, CancellationToken cancellationToken)
