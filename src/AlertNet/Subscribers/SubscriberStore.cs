@@ -149,14 +149,14 @@ public static class SubscriberStore
             new { hintIndex, interval }, transaction, cancellationToken: cancellationToken)) == 1;
 
     /// <summary>WhatsApp's 24-hour session window opens with the number's last WhatsApp message: the delivery claim
-    /// reads it from every subscription of the number. Kept to the hour (rounded down: the window is taken to close
+    /// reads it from the number's WhatsApp subscription (only WhatsApp deliveries look at it). Kept to the hour (rounded down: the window is taken to close
     /// up to an hour early, never late), so the time does not pin the subscriber to one inbound text or report.</summary>
     public static Task RecordWhatsAppInboundAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] phoneIndex,
         CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(
             """
-            UPDATE subscribers SET last_whatsapp_inbound_at = date_trunc('hour', now())
-            WHERE phone_index = @phoneIndex AND last_whatsapp_inbound_at IS DISTINCT FROM date_trunc('hour', now())
+            UPDATE subscribers SET last_whatsapp_inbound_at = date_trunc('hour', now(), 'UTC')
+            WHERE phone_index = @phoneIndex AND channel = 'whatsapp' AND last_whatsapp_inbound_at IS DISTINCT FROM date_trunc('hour', now(), 'UTC')
             """,
             new { phoneIndex }, transaction, cancellationToken: cancellationToken));
 }

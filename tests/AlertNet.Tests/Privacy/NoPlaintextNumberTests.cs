@@ -1,10 +1,8 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Tests.Support;
 using Dapper;
-using Npgsql;
 
 namespace AlertNet.Tests.Privacy;
 
@@ -74,7 +72,7 @@ public sealed partial class NoPlaintextNumberTests : IAsyncLifetime
         }
 
         // The whole database as a seizure would find it: pg_dump's text, with every bytea value decoded too.
-        var dump = await PgDumpAsync(_app.ConnectionString);
+        var dump = await PgDump.RunAsync(_app.ConnectionString);
         Assert.Contains("phone_cipher", dump, StringComparison.Ordinal);
         var decoded = string.Join('\n', ByteaLiteral().Matches(dump).Select(m => Encoding.Latin1.GetString(Convert.FromHexString(m.Groups[1].Value))));
         foreach (var needle in formats.Concat(SubscriberTexts))
@@ -98,28 +96,6 @@ public sealed partial class NoPlaintextNumberTests : IAsyncLifetime
             $"{area}.{exchange}.{line}", $"{area} {exchange} {line}", $"+1 {area}-{exchange}-{line}", $"+1 {area} {exchange} {line}",
             $"+1 ({area}) {exchange}-{line}", $"1-{area}-{exchange}-{line}", "whatsapp:" + e164,
         ];
-    }
-
-    /// <summary>pg_dump of the newest PostgreSQL on the machine, as infra/postgres.sh picks its binaries.</summary>
-    private static async Task<string> PgDumpAsync(string connectionString)
-    {
-        var pgDump = Directory.GetDirectories("/usr/lib/postgresql")
-            .OrderBy(d => int.TryParse(Path.GetFileName(d), out var v) ? v : 0)
-            .Select(d => Path.Combine(d, "bin", "pg_dump"))
-            .Last(File.Exists);
-        var target = new NpgsqlConnectionStringBuilder(connectionString);
-        var start = new ProcessStartInfo(pgDump, ["-h", target.Host!, "-p", target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "-U", target.Username!, "-d", target.Database!, "--no-owner"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, "pg_dump failed: " + await errors);
-        return await output;
     }
 
     // A bytea value in pg_dump's COPY data: \\x followed by hex digits.

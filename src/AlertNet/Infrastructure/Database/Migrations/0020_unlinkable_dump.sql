@@ -22,10 +22,10 @@ $$;
 -- index: the hour (rounded down) of the number's last WhatsApp message. The claim reads it; retention clears it
 -- once it is older than a day.
 ALTER TABLE subscribers ADD COLUMN last_whatsapp_inbound_at timestamptz;
-UPDATE subscribers s SET last_whatsapp_inbound_at = date_trunc('hour', w.at)
+UPDATE subscribers s SET last_whatsapp_inbound_at = date_trunc('hour', w.at, 'UTC')
 FROM (SELECT from_index, max(received_at) AS at FROM inbound_messages
       WHERE channel = 'whatsapp' AND received_at > now() - interval '1 day' GROUP BY from_index) w
-WHERE w.from_index = s.phone_index;
+WHERE w.from_index = s.phone_index AND s.channel = 'whatsapp';
 
 -- Inbound texts keep no link to their sender and no Twilio SID: a keyed hash of the SID (purpose-specific,
 -- written by the code) makes a repeated MessageSid a no-op. The plain keyword and the sender's blind index
