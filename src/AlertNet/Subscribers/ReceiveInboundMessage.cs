@@ -37,9 +37,6 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
         // is kept (under any key of the ring, so a retry across a key change is still recognized); rows written
         // before migration 0020 hold the raw SID until rotate-keys hashes it.
         // The row keeps no link to the sender: nothing reads one (docs/threat-model.md).
-        // Deletion at the provider: this is where the raw MessageSid is known. The lead's deletion queue takes it
-        // here, in this transaction (so a message is queued exactly when it is recorded), and keeps it only until
-        // Twilio confirms the deletion; inbound_messages itself never holds it.
         var id = await RowIds.NextAsync(connection, transaction, "inbound_messages", cancellationToken);
         var isNew = await connection.ExecuteAsync(new CommandDefinition(
             """
@@ -62,6 +59,11 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
         {
             return null;
         }
+
+        // HOOK (deletion at the provider, issue 9 point 1): the raw message.MessageSid is known only here. Queue it for
+        // deletion at Twilio at this point, in this transaction: only a new message gets here, once, and the queue row
+        // commits exactly when the message is recorded. The queue keeps the raw SID until Twilio confirms the deletion;
+        // inbound_messages itself never holds it.
 
         var conversation = new Conversation(connection, transaction, message, phoneIndex, protector, replies, reports, proposeAlert,
             confirmAlert, options.Value);
