@@ -50,16 +50,22 @@ internal sealed class BenchDatabase : IAsyncDisposable
         await using var connection = await Db.OpenConnectionAsync(cancellationToken);
         var lastId = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT coalesce(max(id), 0) FROM subscribers", cancellationToken: cancellationToken));
+        // Ids first: each number's ciphertext is bound to its row (Privacy/CipherPlace.cs). COPY writes given identity values.
+        var ids = (await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT nextval(pg_get_serial_sequence('subscribers', 'id')) FROM generate_series(1, @count)", new { count },
+            cancellationToken: cancellationToken))).ToArray();
         await using (var copy = await connection.BeginBinaryImportAsync(
-                         "COPY subscribers (channel, phone_index, phone_cipher, language) FROM STDIN (FORMAT BINARY)", cancellationToken))
+                         "COPY subscribers (id, channel, phone_index, phone_cipher, language) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             for (var i = from; i < from + count; i++)
             {
                 var e164 = PhoneNumber(i);
+                var id = ids[i - from];
                 await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync(id, NpgsqlDbType.Bigint, cancellationToken);
                 await copy.WriteAsync("sms", NpgsqlDbType.Text, cancellationToken);
                 await copy.WriteAsync(protector.BlindIndex(e164), NpgsqlDbType.Bytea, cancellationToken);
-                await copy.WriteAsync(protector.Encrypt(e164), NpgsqlDbType.Bytea, cancellationToken);
+                await copy.WriteAsync(protector.Encrypt(e164, CipherPlaces.SubscriberPhone(id)), NpgsqlDbType.Bytea, cancellationToken);
                 await copy.WriteAsync(i % 3 == 2 ? "es" : "en", NpgsqlDbType.Text, cancellationToken);
             }
 

@@ -170,7 +170,7 @@ public sealed partial class UserAccounts(NpgsqlDataSource db, PersonalDataProtec
             UPDATE users SET totp_secret_cipher = @cipher, totp_last_step = @step, security_stamp = @stamp
             WHERE id = @id AND disabled_at IS NULL
             """,
-            new { id, cipher = protector.Encrypt(Base32Encoding.ToString(secret)), step, stamp = NewStamp() },
+            new { id, cipher = protector.Encrypt(Base32Encoding.ToString(secret), CipherPlaces.TotpSecret(id)), step, stamp = NewStamp() },
             cancellationToken: cancellationToken)) == 1;
     }
 
@@ -255,7 +255,7 @@ public sealed partial class UserAccounts(NpgsqlDataSource db, PersonalDataProtec
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var cipher = await connection.QuerySingleOrDefaultAsync<byte[]>(new CommandDefinition(
             "SELECT totp_secret_cipher FROM users WHERE id = @id", new { id }, cancellationToken: cancellationToken));
-        return cipher is null ? null : Base32Encoding.ToBytes(protector.Decrypt(cipher));
+        return cipher is null ? null : Base32Encoding.ToBytes(protector.Decrypt(cipher, CipherPlaces.TotpSecret(id)));
     }
 
     private async Task<bool> VerifyAndSpendCodeAsync(long id, byte[]? secret, string code, CancellationToken cancellationToken)

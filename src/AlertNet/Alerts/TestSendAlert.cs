@@ -41,9 +41,9 @@ public sealed class TestSendAlertHandler(
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         // Names are unique as written; a sign-in name may differ in case from the registered one.
-        var phone = await connection.QuerySingleOrDefaultAsync<(byte[] Cipher, string Language)?>(new CommandDefinition(
+        var phone = await connection.QuerySingleOrDefaultAsync<(long Id, byte[] Cipher, string Language)?>(new CommandDefinition(
             """
-            SELECT phone_cipher, language FROM organizer_phones
+            SELECT id, phone_cipher, language FROM organizer_phones
             WHERE lower(name) = lower(@name) ORDER BY name = @name DESC LIMIT 1
             """,
             new { name = command.Organizer }, cancellationToken: cancellationToken));
@@ -55,7 +55,7 @@ public sealed class TestSendAlertHandler(
         var language = new[] { command.Language, found.Language, app.Value.DefaultLanguage }
             .FirstOrDefault(l => l is not null && command.Bodies.ContainsKey(l)) ?? command.Bodies.Keys.First();
         var sms = SmsSegments.Analyze(command.Bodies[language]);
-        var e164 = protector.Decrypt(found.Cipher);
+        var e164 = protector.Decrypt(found.Cipher, CipherPlaces.OrganizerPhone(found.Id));
         await throttle.WaitAsync(sms.Segments, urgent: true, cancellationToken);
         try
         {

@@ -21,13 +21,13 @@ public sealed class DeliverySender(
 {
     public async Task SendAsync(AlertToSend alert, ClaimedDelivery delivery)
     {
-        if (delivery.OptedOut || delivery.PhoneCipher is null)
+        if (delivery.OptedOut || delivery.PhoneCipher is null || delivery.SubscriberId is not { } subscriberId)
         {
             await store.SettleAsync(delivery.Id, DeliveryState.Skipped, null);
             return;
         }
 
-        var e164 = protector.Decrypt(delivery.PhoneCipher);
+        var e164 = protector.Decrypt(delivery.PhoneCipher, CipherPlaces.SubscriberPhone(subscriberId));
         var template = whatsAppOptions.Value.TemplateFor(alert.Type, alert.LanguageFor(delivery.Language));
         var route = MessageRoutes.Choose(delivery, template, DateTime.UtcNow);
         if (route == MessageRoute.None)

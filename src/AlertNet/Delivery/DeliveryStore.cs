@@ -7,7 +7,7 @@ namespace AlertNet.Delivery;
 /// <summary>A delivery claimed for sending, with what the sender needs to know about its recipient.
 /// <see cref="UnconfirmedSince"/> is set when an earlier attempt may have reached the provider unanswered: ask before sending.</summary>
 public sealed record ClaimedDelivery(long Id, string Channel, string Language, int Attempts, DateTime? UnconfirmedSince,
-    byte[]? PhoneCipher, bool OptedOut, DateTime? LastInboundAt, bool HasSms, DateTime ClaimedAt);
+    byte[]? PhoneCipher, bool OptedOut, DateTime? LastInboundAt, bool HasSms, DateTime ClaimedAt, long? SubscriberId);
 
 /// <summary>The deliveries table as the sending side changes it. Every write is guarded by the state it
 /// expects, so two workers, a sweeper and a status callback can never move a delivery backwards.</summary>
@@ -31,8 +31,7 @@ public sealed class DeliveryStore(NpgsqlDataSource db, AcceptedWriter accepted, 
             FROM (
                 SELECT d.id, d.state AS previous_state, d.claimed_at AS previous_claim_at, s.phone_cipher,
                        -- WhatsApp's 24-hour session window opens with the subscriber's last message to us.
-                       (SELECT max(i.received_at) FROM inbound_messages i
-                        WHERE i.from_index = s.phone_index AND i.channel = 'whatsapp') AS last_inbound_at,
+                       s.last_whatsapp_inbound_at AS last_inbound_at,
                        (s.id IS NULL OR s.status <> 'active'
                         OR EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_index = s.phone_index)) AS opted_out,
                        EXISTS (SELECT 1 FROM subscribers x
@@ -49,7 +48,7 @@ public sealed class DeliveryStore(NpgsqlDataSource db, AcceptedWriter accepted, 
             WHERE d.id = c.id
             RETURNING d.id, d.channel, d.language, d.attempts, d.unconfirmed_since AS unconfirmedsince,
                       c.phone_cipher AS phonecipher, c.opted_out AS optedout,
-                      c.last_inbound_at AS lastinboundat, c.has_sms AS hassms, d.claimed_at AS claimedat
+                      c.last_inbound_at AS lastinboundat, c.has_sms AS hassms, d.claimed_at AS claimedat, d.subscriber_id AS subscriberid
             """,
             new { alertId, afterId, batchSize = options.Value.BatchSize, lease = (double)options.Value.ClaimLeaseSeconds },
             cancellationToken: cancellationToken));

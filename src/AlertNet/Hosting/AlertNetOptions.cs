@@ -37,15 +37,23 @@ public sealed class AlertNetOptions
     [Required]
     public string DefaultLanguage { get; set; } = "en";
 
-    /// <summary>JSON file with encryptionKey and blindIndexKey (base64, 32 bytes each).
-    /// In drill mode a file is generated on first start when none is configured.</summary>
+    /// <summary>JSON file with encryptionKey and blindIndexKey (base64, 32 bytes each), and keyId and oldKeys.
+    /// In drill mode a file is generated on first start when none is configured (marked "drill": true, which live
+    /// mode refuses). Privacy/KeyCustody.cs says which source wins.</summary>
     public string? KeyFile { get; set; }
 
-    /// <summary>Base64 AES-256 key; takes precedence over KeyFile.</summary>
+    /// <summary>Base64 AES-256 key; takes precedence over KeyFile. Not together with EncryptionKeyFile.</summary>
     public string? EncryptionKey { get; set; }
 
-    /// <summary>Base64 HMAC-SHA256 key for the phone-number blind index; takes precedence over KeyFile.</summary>
+    /// <summary>A file holding only the base64 AES-256 key (a mounted secret); takes precedence over KeyFile.</summary>
+    public string? EncryptionKeyFile { get; set; }
+
+    /// <summary>Base64 HMAC-SHA256 key for the phone-number blind index; takes precedence over KeyFile. Not together
+    /// with BlindIndexKeyFile.</summary>
     public string? BlindIndexKey { get; set; }
+
+    /// <summary>A file holding only the base64 blind-index key (a mounted secret, kept apart from the encryption key's).</summary>
+    public string? BlindIndexKeyFile { get; set; }
 
     /// <summary>Id (0 to 255) of EncryptionKey and BlindIndexKey: the current key, which writes. 0 is the
     /// original key; a rotation moves the current key to OldKeys and sets a new one with a new id.</summary>
@@ -72,5 +80,11 @@ public sealed class OldKeyOptions
 {
     public string? EncryptionKey { get; set; }
 
+    /// <summary>Instead of EncryptionKey: a file holding it (a mounted secret).</summary>
+    public string? EncryptionKeyFile { get; set; }
+
     public string? BlindIndexKey { get; set; }
+
+    /// <summary>Instead of BlindIndexKey: a file holding it (a mounted secret).</summary>
+    public string? BlindIndexKeyFile { get; set; }
 }

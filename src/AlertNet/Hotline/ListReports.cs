@@ -35,8 +35,8 @@ public sealed class ListReportsHandler(NpgsqlDataSource db, PersonalDataProtecto
     }
 
     internal static HotlineReport ToReport(ReportRow row, PersonalDataProtector protector) =>
-        new(row.Id, row.ReceivedAt, row.Channel, row.Status, protector.Decrypt(row.BodyCipher),
-            PersonalDataProtector.Mask(protector.Decrypt(row.ReporterCipher)), row.ReviewedBy, row.ReviewedAt);
+        new(row.Id, row.ReceivedAt, row.Channel, row.Status, protector.Decrypt(row.BodyCipher, CipherPlaces.HotlineText(row.Id)),
+            PersonalDataProtector.Mask(protector.Decrypt(row.ReporterCipher, CipherPlaces.HotlineReporter(row.Id))), row.ReviewedBy, row.ReviewedAt);
 
     internal sealed record ReportRow(long Id, DateTime ReceivedAt, string Channel, string Status, byte[] BodyCipher, byte[] ReporterCipher,
         string? ReviewedBy, DateTime? ReviewedAt);

@@ -23,13 +23,20 @@ public sealed class ReceiveReport(PersonalDataProtector protector, Replies repli
         }
 
         var text = Keywords.TextAfterWords(body, keyword.Keyword.Split(' ').Length);
-        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+        // No index of the reporter: nothing finds reports by number, and a dump must not join a report to a subscription.
+        var id = await RowIds.NextAsync(connection, transaction, "hotline_reports", cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO hotline_reports (channel, reporter_index, reporter_cipher, body_cipher)
-            VALUES (@channel, @phoneIndex, @reporter, @text)
-            RETURNING id
+            INSERT INTO hotline_reports (id, channel, reporter_cipher, body_cipher) OVERRIDING SYSTEM VALUE
+            VALUES (@id, @channel, @reporter, @text)
             """,
-            new { channel = from.Channel, phoneIndex, reporter = protector.Encrypt(from.E164), text = protector.Encrypt(text) },
+            new
+            {
+                id,
+                channel = from.Channel,
+                reporter = protector.Encrypt(from.E164, CipherPlaces.HotlineReporter(id)),
+                text = protector.Encrypt(text, CipherPlaces.HotlineText(id)),
+            },
             transaction, cancellationToken: cancellationToken));
         logger.LogInformation("Hotline report {ReportId} received", id);
         return optedOut ? null : replies.Get("reportReceived", replyLanguage);

@@ -7,10 +7,14 @@ namespace AlertNet.Privacy;
 /// blind-index key and, in drill mode, the simulator's auth token. A seized database alone reveals
 /// no number.
 /// A rotation adds <c>keyId</c> (of the current keys) and <c>oldKeys</c> (earlier keys by id), as in
-/// configuration (AlertNet:KeyId, AlertNet:OldKeys).</summary>
-public sealed record KeyFile(string EncryptionKey, string BlindIndexKey, string? DrillAuthToken, int KeyId = 0,
-    Dictionary<string, Hosting.OldKeyOptions>? OldKeys = null)
+/// configuration (AlertNet:KeyId, AlertNet:OldKeys). <c>drill</c> is true in the file drill mode generates:
+/// keys made on a workstation, stored outside any secret store, which live mode refuses.</summary>
+public sealed record KeyFile(string? EncryptionKey, string? BlindIndexKey, string? DrillAuthToken, int KeyId = 0,
+    Dictionary<string, Hosting.OldKeyOptions>? OldKeys = null, bool Drill = false)
 {
+    /// <summary>A file drill mode made or used: marked, or holding a drill auth token (files made before the mark existed).</summary>
+    public bool IsDrillFile => Drill || DrillAuthToken is not null;
+
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <summary>Where drill mode keeps its generated secrets unless AlertNet:KeyFile says otherwise:
@@ -39,7 +43,7 @@ public sealed record KeyFile(string EncryptionKey, string BlindIndexKey, string?
             return completed;
         }
 
-        var created = new KeyFile(NewKey(), NewKey(), NewSecretHex(16));
+        var created = new KeyFile(NewKey(), NewKey(), NewSecretHex(16), Drill: true);
         Write(path, created);
         return created;
     }

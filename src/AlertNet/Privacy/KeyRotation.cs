@@ -1,24 +1,59 @@
-using AlertNet.Hosting;
+using System.Security.Cryptography;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace AlertNet.Privacy;
 
-/// <summary>Key rotation while AlertNet keeps serving. The ring's current key writes; every key reads.
-/// Rows are found by blind index and joined across tables by it (opt-outs, one message per person), so
-/// the rule that keeps lookups and joins right during a rotation is: all rows of one number are under one
-/// key at every commit. Two paths move a number to the current key, each in one transaction, under a
-/// per-number advisory lock so they never interleave: an inbound text moves its sender's rows before
-/// anything else (<see cref="MoveNumberAsync"/>), and <c>rotate-keys</c> walks subscribers, hotline reports
-/// and organizer phones in batches, re-encrypting and moving each number found, then re-encrypts inbound
-/// texts and SMS-alert drafts. Opt-outs of people no longer subscribed cannot be re-indexed (only their
-/// index is kept): they stay under the older blind-index key, which stays in the ring for them.</summary>
+/// <summary>A column of AES-GCM ciphertexts, one per row, bound to the row's id.</summary>
+public sealed record EncryptedColumn(string Table, string Column, Func<long, CipherPlace> Place)
+{
+    public string Name => $"{Table}.{Column}";
+}
+
+/// <summary>Key rotation while AlertNet keeps serving, and the move of rows written by earlier versions into the current
+/// formats. The ring's current key writes; every key reads. Rows are found by index and joined across tables by the
+/// subscriber blind index (opt-outs, one message per person), so the rule that keeps lookups and joins right during a
+/// rotation is: all rows of one number are under one key at every commit. Two paths move a number's indexes to the
+/// current key, each in one transaction, under a per-number advisory lock so they never interleave: an inbound text
+/// moves its sender's rows before anything else (<see cref="MoveNumberAsync"/>), and <c>rotate-keys</c> walks
+/// subscribers and organizer phones in batches, moving each number found. Then it re-encrypts every encrypted column
+/// (<see cref="EncryptedColumns"/>: ciphertexts are bound to their row id, which no move changes) and the
+/// data-protection key ring, and clears what earlier versions kept in clear. Opt-outs of people no longer subscribed
+/// cannot be re-indexed (only their index is kept): they stay under the older blind-index key, which stays in the
+/// ring for them.</summary>
 public sealed class KeyRotation(NpgsqlDataSource db, PersonalDataProtector protector, ILogger<KeyRotation> logger)
 {
     public const string Verb = "rotate-keys";
 
-    /// <summary>Every table keyed by a number's blind index, in the order rows are locked.</summary>
+    public const string DataProtectionKeyRing = "data_protection_keys.xml";
+    public const string InboundLegacy = "inbound_messages.plain";
+    public const string HotlineReporterIndex = "hotline_reports.reporter_index";
+
+    /// <summary>Every column of ciphertexts. Anything encrypted later is added here, or a test fails.</summary>
+    public static readonly EncryptedColumn[] EncryptedColumns =
+    [
+        new("subscribers", "phone_cipher", CipherPlaces.SubscriberPhone),
+        new("hotline_reports", "reporter_cipher", CipherPlaces.HotlineReporter),
+        new("hotline_reports", "body_cipher", CipherPlaces.HotlineText),
+        new("organizer_phones", "phone_cipher", CipherPlaces.OrganizerPhone),
+        new("pending_sms_alerts", "body_cipher", CipherPlaces.SmsAlertDraft),
+        new("inbound_messages", "body_cipher", CipherPlaces.InboundText),
+        new("users", "totp_secret_cipher", CipherPlaces.TotpSecret),
+        new("outbound_replies", "to_cipher", CipherPlaces.ReplyNumber),
+        new("outbound_replies", "body_cipher", CipherPlaces.ReplyText),
+    ];
+
+    /// <summary>Per-number indexes that must all be under the current key (and purpose) for lookups to find every row.</summary>
+    private static readonly (string Name, string Table, string Due)[] NumberIndexes =
+    [
+        ("subscribers.phone_index", "subscribers", "blind_index_key(phone_index) <> @k"),
+        ("organizer_phones.phone_index", "organizer_phones",
+            $"NOT (index_purpose(phone_index) = {(int)IndexPurpose.OrganizerPhone} AND blind_index_key(phone_index) = @k)"),
+    ];
+
+    /// <summary>Every table keyed by a number's index, in the order rows are locked: the subscriber blind index (subscribers,
+    /// opt-outs), and the purpose-specific indexes of hints and organizer phones.</summary>
     private const string MoveSql =
         """
         SELECT pg_advisory_xact_lock(hashtextextended(encode(k, 'hex'), 0)) FROM unnest(@lockKeys) WITH ORDINALITY AS l (k, n) ORDER BY n;
@@ -29,13 +64,11 @@ public sealed class KeyRotation(NpgsqlDataSource db, PersonalDataProtector prote
         DELETE FROM opt_outs o USING unnest(@olds, @news) AS m (old, new)
         WHERE o.phone_index = m.old AND EXISTS (SELECT 1 FROM opt_outs x WHERE x.phone_index = m.new);
         UPDATE opt_outs o SET phone_index = m.new FROM unnest(@olds, @news) AS m (old, new) WHERE o.phone_index = m.old;
-        DELETE FROM unknown_text_hints h USING unnest(@olds, @news) AS m (old, new)
+        DELETE FROM unknown_text_hints h USING unnest(@hintOlds, @hintNews) AS m (old, new)
         WHERE h.phone_index = m.old AND EXISTS (SELECT 1 FROM unknown_text_hints x WHERE x.phone_index = m.new);
-        UPDATE unknown_text_hints h SET phone_index = m.new FROM unnest(@olds, @news) AS m (old, new) WHERE h.phone_index = m.old;
-        UPDATE inbound_messages i SET from_index = m.new FROM unnest(@olds, @news) AS m (old, new) WHERE i.from_index = m.old;
-        UPDATE hotline_reports r SET reporter_index = m.new FROM unnest(@olds, @news) AS m (old, new) WHERE r.reporter_index = m.old;
+        UPDATE unknown_text_hints h SET phone_index = m.new FROM unnest(@hintOlds, @hintNews) AS m (old, new) WHERE h.phone_index = m.old;
         UPDATE organizer_phones p SET phone_index = m.new
-        FROM unnest(@olds, @news) AS m (old, new)
+        FROM unnest(@organizerOlds, @organizerNews) AS m (old, new)
         WHERE p.phone_index = m.old AND NOT EXISTS (SELECT 1 FROM organizer_phones x WHERE x.phone_index = m.new);
         """;
 
@@ -54,152 +87,267 @@ public sealed class KeyRotation(NpgsqlDataSource db, PersonalDataProtector prote
     private static async Task MoveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PersonalDataProtector protector,
         IReadOnlyCollection<string> numbers, CancellationToken cancellationToken)
     {
+        var distinct = numbers.Distinct(StringComparer.Ordinal).ToList();
         // Locks are taken in one order (the sorted indexes) by every transaction, so two never wait on each other.
-        var lockKeys = numbers.Distinct(StringComparer.Ordinal).Select(n => protector.BlindIndex(n))
-            .OrderBy(Convert.ToHexString, StringComparer.Ordinal).ToArray();
-        var pairs = numbers.Distinct(StringComparer.Ordinal)
-            .SelectMany(n => protector.OlderBlindIndexes(n).Select(old => (Old: old, New: protector.BlindIndex(n))))
-            .ToList();
+        var lockKeys = distinct.Select(n => protector.BlindIndex(n)).OrderBy(Convert.ToHexString, StringComparer.Ordinal).ToArray();
+        var subscriber = distinct.SelectMany(n => protector.OlderBlindIndexes(n).Select(old => (Old: old, New: protector.BlindIndex(n)))).ToList();
+        var hints = distinct.SelectMany(n => protector.OlderPurposeIndexes(IndexPurpose.UnknownTextHint, n)
+            .Select(old => (Old: old, New: protector.PurposeIndex(IndexPurpose.UnknownTextHint, n)))).ToList();
+        // An organizer phone registered before purpose indexes existed holds the subscriber blind index, of any key.
+        var organizers = distinct.SelectMany(n => protector.OlderPurposeIndexes(IndexPurpose.OrganizerPhone, n)
+            .Concat(protector.OlderBlindIndexes(n)).Append(protector.BlindIndex(n))
+            .Select(old => (Old: old, New: protector.PurposeIndex(IndexPurpose.OrganizerPhone, n)))).ToList();
         await connection.ExecuteAsync(new CommandDefinition(MoveSql,
             new
             {
                 lockKeys,
-                olds = pairs.Select(p => p.Old).ToArray(),
-                news = pairs.Select(p => p.New).ToArray(),
+                olds = subscriber.Select(p => p.Old).ToArray(),
+                news = subscriber.Select(p => p.New).ToArray(),
+                hintOlds = hints.Select(p => p.Old).ToArray(),
+                hintNews = hints.Select(p => p.New).ToArray(),
+                organizerOlds = organizers.Select(p => p.Old).ToArray(),
+                organizerNews = organizers.Select(p => p.New).ToArray(),
             },
             transaction, cancellationToken: cancellationToken, commandTimeout: 600));
     }
 
-    /// <summary>Rows still under a key other than the current one, per table.</summary>
+    /// <summary>What is not yet under the current key and formats, per column: ciphertexts, indexes, and values earlier
+    /// versions kept in clear.</summary>
     public async Task<IReadOnlyDictionary<string, long>> RemainingAsync(CancellationToken cancellationToken)
     {
+        var counts = EncryptedColumns.Select(c =>
+                $"SELECT '{c.Name}', count(*) FROM {c.Table} WHERE {c.Column} IS NOT NULL AND NOT {Current(c.Column)}")
+            .Concat(NumberIndexes.Select(i => $"SELECT '{i.Name}', count(*) FROM {i.Table} WHERE {i.Due}"))
+            .Append("SELECT 'opt_outs.phone_index', count(*) FROM opt_outs WHERE blind_index_key(phone_index) <> @k")
+            .Append("SELECT 'unknown_text_hints.phone_index', count(*) FROM unknown_text_hints " +
+                    $"WHERE NOT (index_purpose(phone_index) = {(int)IndexPurpose.UnknownTextHint} AND blind_index_key(phone_index) = @k)")
+            .Append("SELECT 'inbound_messages.sid_hash', count(*) FROM inbound_messages WHERE blind_index_key(sid_hash) <> @k")
+            .Append($"SELECT '{InboundLegacy}', count(*) FROM inbound_messages " +
+                    "WHERE message_sid IS NOT NULL OR from_index IS NOT NULL OR keyword IS NOT NULL")
+            .Append($"SELECT '{HotlineReporterIndex}', count(*) FROM hotline_reports WHERE reporter_index IS NOT NULL");
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string Table, long Count)>(new CommandDefinition(
-            """
-            SELECT 'subscribers', count(*) FROM subscribers WHERE blind_index_key(phone_index) <> @k OR cipher_key(phone_cipher) <> @k
-            UNION ALL SELECT 'hotline_reports', count(*) FROM hotline_reports
-                WHERE blind_index_key(reporter_index) <> @k OR cipher_key(reporter_cipher) <> @k OR cipher_key(body_cipher) <> @k
-            UNION ALL SELECT 'organizer_phones', count(*) FROM organizer_phones WHERE blind_index_key(phone_index) <> @k OR cipher_key(phone_cipher) <> @k
-            UNION ALL SELECT 'pending_sms_alerts', count(*) FROM pending_sms_alerts WHERE cipher_key(body_cipher) <> @k
-            UNION ALL SELECT 'inbound_messages.body', count(*) FROM inbound_messages WHERE cipher_key(body_cipher) <> @k
-            UNION ALL SELECT 'inbound_messages.from', count(*) FROM inbound_messages WHERE blind_index_key(from_index) <> @k
-            UNION ALL SELECT 'opt_outs', count(*) FROM opt_outs WHERE blind_index_key(phone_index) <> @k
-            UNION ALL SELECT 'unknown_text_hints', count(*) FROM unknown_text_hints WHERE blind_index_key(phone_index) <> @k
-            """,
-            new { k = protector.CurrentKeyId }, cancellationToken: cancellationToken, commandTimeout: 600));
-        return rows.ToDictionary(r => r.Table, r => r.Count);
+        var rows = await connection.QueryAsync<(string Name, long Count)>(new CommandDefinition(
+            string.Join("\nUNION ALL ", counts), new { k = protector.CurrentKeyId }, cancellationToken: cancellationToken, commandTimeout: 600));
+        var remaining = rows.ToDictionary(r => r.Name, r => r.Count);
+        var keyRing = await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT xml FROM data_protection_keys", cancellationToken: cancellationToken));
+        remaining[DataProtectionKeyRing] = keyRing.Count(xml => Infrastructure.Auth.DataProtectionKeys.NeedsRotation(xml, protector));
+        return remaining;
     }
 
-    /// <summary>Re-encrypts and re-indexes everything a number can be read from, in batches, while the
-    /// service runs. Safe to run again (rows already under the current key are skipped) and to stop.</summary>
-    public async Task<long> RotateAsync(int batchSize, CancellationToken cancellationToken)
+    /// <summary>Re-indexes, re-encrypts and cleans everything, in batches, while the service runs, and returns how many
+    /// values it changed per column. Safe to run again (what is current is skipped) and to stop.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> RotateAsync(int batchSize, CancellationToken cancellationToken)
     {
-        var moved = await RotateNumbersAsync("subscribers", "phone_index", "phone_cipher", null, batchSize, cancellationToken)
-            + await RotateNumbersAsync("hotline_reports", "reporter_index", "reporter_cipher", "body_cipher", batchSize, cancellationToken)
-            + await RotateNumbersAsync("organizer_phones", "phone_index", "phone_cipher", null, batchSize, cancellationToken)
-            + await ReencryptAsync("inbound_messages", batchSize, cancellationToken)
-            + await ReencryptAsync("pending_sms_alerts", batchSize, cancellationToken);
-        return moved;
+        var done = new Dictionary<string, long>();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        foreach (var (name, table, due) in NumberIndexes)
+        {
+            done[name] = await ReindexAsync(connection, name, table, due, batchSize, cancellationToken);
+        }
+
+        foreach (var column in EncryptedColumns)
+        {
+            done[column.Name] = await ReencryptAsync(connection, column, batchSize, cancellationToken);
+        }
+
+        done[DataProtectionKeyRing] = await ReencryptKeyRingAsync(connection, cancellationToken);
+        done[InboundLegacy] = await HashInboundSidsAsync(connection, batchSize, cancellationToken);
+        done[HotlineReporterIndex] = await InBatchesAsync(connection,
+            """
+            UPDATE hotline_reports SET reporter_index = NULL
+            WHERE id IN (SELECT id FROM hotline_reports WHERE reporter_index IS NOT NULL LIMIT @batchSize)
+            """, batchSize, cancellationToken);
+        // A hint under an older key only holds back a second "we did not understand" within a day: not worth a key.
+        done["unknown_text_hints.phone_index"] = await InBatchesAsync(connection,
+            $"""
+            DELETE FROM unknown_text_hints WHERE phone_index IN (
+                SELECT phone_index FROM unknown_text_hints
+                WHERE NOT (index_purpose(phone_index) = {(int)IndexPurpose.UnknownTextHint} AND blind_index_key(phone_index) = @k)
+                LIMIT @batchSize)
+            """, batchSize, cancellationToken);
+        return done;
     }
 
-    /// <summary>One table whose rows hold a number's ciphertext (and maybe a text): read a batch, decrypt, then
-    /// in one transaction move each number's rows in every table and write the new ciphertext.</summary>
-    private async Task<long> RotateNumbersAsync(string table, string indexColumn, string cipherColumn, string? textColumn, int batchSize,
+    /// <summary>A table with a number's ciphertext and index: read a batch whose index is due, decrypt, and in one
+    /// transaction move each number's rows in every table to the current key's indexes.</summary>
+    private async Task<long> ReindexAsync(NpgsqlConnection connection, string name, string table, string due, int batchSize,
         CancellationToken cancellationToken)
     {
-        // Table and column names are constants of this class, never input.
-        var text = textColumn ?? "NULL::bytea";
-        var select = $"""
-            SELECT id, {indexColumn}, {cipherColumn}, {text} FROM {table}
-            WHERE id > @after ORDER BY id LIMIT @batchSize
-            """;
-        // Only rows the move put under the current index (it leaves a row that would collide with another).
-        var update = $"""
-            UPDATE {table} t SET {cipherColumn} = c.cipher{(textColumn is null ? "" : $", {textColumn} = coalesce(c.text, t.{textColumn})")}
-            FROM unnest(@ids, @ciphers, @texts, @indexes) AS c (id, cipher, text, index)
-            WHERE t.id = c.id AND t.{indexColumn} = c.index
-            """;
-        var current = protector.CurrentKeyId;
+        var column = EncryptedColumns.Single(c => c.Table == table);
+        // Table, column and condition are constants of this class, never input.
+        var select = $"SELECT id, {column.Column} FROM {table} WHERE id > @after AND {due} ORDER BY id LIMIT @batchSize";
         long moved = 0;
         long after = 0;
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
         while (true)
         {
-            var rows = (await connection.QueryAsync<(long Id, byte[] Index, byte[] Cipher, byte[]? Text)>(new CommandDefinition(
-                select, new { after, batchSize }, cancellationToken: cancellationToken))).ToList();
+            var rows = (await connection.QueryAsync<(long Id, byte[] Cipher)>(new CommandDefinition(
+                select, new { after, batchSize, k = protector.CurrentKeyId }, cancellationToken: cancellationToken))).ToList();
             if (rows.Count == 0)
             {
                 return moved;
             }
 
             after = rows[^1].Id;
-            var due = rows.Where(r => PersonalDataProtector.KeyIdOfIndex(r.Index) != current || PersonalDataProtector.KeyIdOfCipher(r.Cipher) != current
-                                      || (r.Text is not null && PersonalDataProtector.KeyIdOfCipher(r.Text) != current))
-                .Select(r => (r.Id, Number: protector.Decrypt(r.Cipher), r.Text))
-                .ToList();
-            if (due.Count == 0)
+            var numbers = rows.Select(r => TryDecrypt(r.Cipher, column.Place(r.Id), column.Name, r.Id)).OfType<string>().ToList();
+            if (numbers.Count == 0)
             {
                 continue;
             }
 
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await MoveAsync(connection, transaction, protector, due.Select(d => d.Number).ToList(), cancellationToken);
-            await connection.ExecuteAsync(new CommandDefinition(update,
-                new
-                {
-                    ids = due.Select(d => d.Id).ToArray(),
-                    ciphers = due.Select(d => protector.Encrypt(d.Number)).ToArray(),
-                    texts = due.Select(d => d.Text is null ? null : protector.Encrypt(protector.Decrypt(d.Text))).ToArray(),
-                    indexes = due.Select(d => protector.BlindIndex(d.Number)).ToArray(),
-                },
-                transaction, cancellationToken: cancellationToken));
+            await MoveAsync(connection, transaction, protector, numbers, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            moved += due.Count;
-            logger.LogDebug("Key rotation: {Table} up to id {Id} under key {KeyId}", table, after, current);
+            moved += numbers.Count;
+            logger.LogDebug("Key rotation: {Name} re-indexed up to id {Id} under key {KeyId}", name, after, protector.CurrentKeyId);
         }
     }
 
-    /// <summary>Texts encrypted under an older key, with no number to move: re-encrypted in place.</summary>
-    private async Task<long> ReencryptAsync(string table, int batchSize, CancellationToken cancellationToken)
+    /// <summary>Ciphertexts not under the current key and format, re-encrypted for the same place. Each is replaced only if
+    /// the row still holds the value read, so a value written meanwhile (already current) is never overwritten.</summary>
+    private async Task<long> ReencryptAsync(NpgsqlConnection connection, EncryptedColumn column, int batchSize, CancellationToken cancellationToken)
     {
-        var current = protector.CurrentKeyId;
+        var (table, name) = (column.Table, column.Column);
+        var select = $"""
+            SELECT id, {name} FROM {table}
+            WHERE id > @after AND {name} IS NOT NULL AND NOT {Current(name)}
+            ORDER BY id LIMIT @batchSize
+            """;
+        var update = $"""
+            UPDATE {table} t SET {name} = c.new FROM unnest(@ids, @olds, @news) AS c (id, old, new)
+            WHERE t.id = c.id AND t.{name} = c.old
+            """;
         long done = 0;
         long after = 0;
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
         while (true)
         {
-            var rows = (await connection.QueryAsync<(long Id, byte[] Text)>(new CommandDefinition(
-                $"""
-                SELECT id, body_cipher FROM {table}
-                WHERE id > @after AND body_cipher IS NOT NULL AND cipher_key(body_cipher) <> @current
-                ORDER BY id LIMIT @batchSize
-                """,
-                new { after, current, batchSize }, cancellationToken: cancellationToken))).ToList();
+            var rows = (await connection.QueryAsync<(long Id, byte[] Cipher)>(new CommandDefinition(
+                select, new { after, batchSize, k = protector.CurrentKeyId }, cancellationToken: cancellationToken))).ToList();
             if (rows.Count == 0)
             {
                 return done;
             }
 
             after = rows[^1].Id;
+            var rewritten = rows
+                .Select(r => (r.Id, Old: r.Cipher, Plain: TryDecrypt(r.Cipher, column.Place(r.Id), column.Name, r.Id)))
+                .Where(r => r.Plain is not null)
+                .Select(r => (r.Id, r.Old, New: protector.Encrypt(r.Plain!, column.Place(r.Id))))
+                .ToList();
+            done += await connection.ExecuteAsync(new CommandDefinition(update,
+                new { ids = rewritten.Select(r => r.Id).ToArray(), olds = rewritten.Select(r => r.Old).ToArray(), news = rewritten.Select(r => r.New).ToArray() },
+                cancellationToken: cancellationToken));
+        }
+    }
+
+    /// <summary>The data-protection keys (a handful of rows) that sign sessions and form tokens.</summary>
+    private async Task<long> ReencryptKeyRingAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<(long Id, string Xml)>(new CommandDefinition(
+            "SELECT id, xml FROM data_protection_keys ORDER BY id", cancellationToken: cancellationToken));
+        long done = 0;
+        foreach (var (id, xml) in rows)
+        {
+            string? rewritten;
+            try
+            {
+                rewritten = Infrastructure.Auth.DataProtectionKeys.Reencrypt(xml, protector);
+            }
+            catch (CryptographicException)
+            {
+                logger.LogWarning("Key rotation: data-protection key row {Id} does not decrypt with the key ring; left as it is", id);
+                continue;
+            }
+
+            if (rewritten is not null)
+            {
+                done += await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE data_protection_keys SET xml = @rewritten WHERE id = @id AND xml = @xml",
+                    new { id, xml, rewritten }, cancellationToken: cancellationToken));
+            }
+        }
+
+        return done;
+    }
+
+    /// <summary>Inbound rows written before migration 0020 (or by a process still on that version during the upgrade) hold
+    /// the raw MessageSid, the sender's blind index and the keyword: the SID becomes its keyed hash, the rest goes.</summary>
+    private async Task<long> HashInboundSidsAsync(NpgsqlConnection connection, int batchSize, CancellationToken cancellationToken)
+    {
+        long done = 0;
+        long after = 0;
+        while (true)
+        {
+            var rows = (await connection.QueryAsync<(long Id, string? Sid)>(new CommandDefinition(
+                """
+                SELECT id, message_sid FROM inbound_messages
+                WHERE id > @after AND (message_sid IS NOT NULL OR from_index IS NOT NULL OR keyword IS NOT NULL)
+                ORDER BY id LIMIT @batchSize
+                """,
+                new { after, batchSize }, cancellationToken: cancellationToken))).ToList();
+            if (rows.Count == 0)
+            {
+                return done;
+            }
+
+            after = rows[^1].Id;
+            // Deletion at the provider: these legacy rows' SIDs are seen here for the last time. The lead's deletion
+            // queue takes them here, before they are replaced by their hash.
             done += await connection.ExecuteAsync(new CommandDefinition(
-                $"""
-                UPDATE {table} t SET body_cipher = c.text FROM unnest(@ids, @texts) AS c (id, text)
-                WHERE t.id = c.id AND cipher_key(t.body_cipher) <> @current
+                """
+                UPDATE inbound_messages t
+                SET sid_hash = coalesce(t.sid_hash, CASE WHEN NOT EXISTS (SELECT 1 FROM inbound_messages x WHERE x.sid_hash = c.hash) THEN c.hash END),
+                    message_sid = NULL, from_index = NULL, keyword = NULL
+                FROM unnest(@ids, @hashes) AS c (id, hash)
+                WHERE t.id = c.id
                 """,
                 new
                 {
                     ids = rows.Select(r => r.Id).ToArray(),
-                    texts = rows.Select(r => protector.Encrypt(protector.Decrypt(r.Text))).ToArray(),
-                    current,
+                    hashes = rows.Select(r => r.Sid is null ? null : protector.PurposeIndex(IndexPurpose.InboundMessageSid, r.Sid)).ToArray(),
                 },
                 cancellationToken: cancellationToken));
         }
     }
 
-    /// <summary><c>rotate-keys [--batch-size N]</c>: run after every process has been restarted with the new
-    /// key ring (README "Key rotation"). Prints what is left under older keys; exits 1 if a number's data
-    /// is left (run it again), 0 when only opt-outs, hints and inbound texts of unsubscribed numbers remain.</summary>
-    public static async Task<int> RunAsync(IServiceProvider services, CommandLineVerb verb, TextWriter output, TextWriter errors)
+    private async Task<long> InBatchesAsync(NpgsqlConnection connection, string sql, int batchSize, CancellationToken cancellationToken)
+    {
+        long done = 0;
+        int count;
+        do
+        {
+            count = await connection.ExecuteAsync(new CommandDefinition(sql, new { batchSize, k = protector.CurrentKeyId },
+                cancellationToken: cancellationToken, commandTimeout: 600));
+            done += count;
+        }
+        while (count > 0);
+
+        return done;
+    }
+
+    /// <summary>Null (and a warning without the value) for a ciphertext the ring cannot read: under a key whose EncryptionKey
+    /// is not configured, or not made for this place (tampered with, or moved from another row). It stays, and is counted
+    /// as left.</summary>
+    private string? TryDecrypt(byte[] cipher, CipherPlace place, string name, long id)
+    {
+        try
+        {
+            return protector.Decrypt(cipher, place);
+        }
+        catch (CryptographicException)
+        {
+            logger.LogWarning("Key rotation: {Column} of row {Id} does not decrypt with the key ring; left as it is", name, id);
+            return null;
+        }
+    }
+
+    private static string Current(string column) => $"(cipher_format({column}) = {PersonalDataProtector.CurrentFormat} AND cipher_key({column}) = @k)";
+
+    /// <summary><c>rotate-keys [--batch-size N]</c>: run after every process has been restarted with the new key ring, and
+    /// once after upgrading to a version with new formats (README "Key rotation"). Prints per column what it changed and
+    /// what is left; exits 1 if anything but opt-outs and SID hashes (kept under older blind-index keys) is left (run it
+    /// again), 0 otherwise. Only then does it say that the older encryption keys may be removed.</summary>
+    public static async Task<int> RunAsync(IServiceProvider services, Hosting.CommandLineVerb verb, TextWriter output, TextWriter errors)
     {
         var rotation = services.GetRequiredService<KeyRotation>();
         var protector = services.GetRequiredService<PersonalDataProtector>();
@@ -213,33 +361,45 @@ public sealed class KeyRotation(NpgsqlDataSource db, PersonalDataProtector prote
 
         if (!protector.HasOlderKeys)
         {
-            await output.WriteLineAsync($"Only key {protector.CurrentKeyId} is configured: nothing to rotate.");
+            await output.WriteLineAsync($"Only key {protector.CurrentKeyId} is configured: moving rows of earlier versions to the current formats.");
         }
 
-        var older = protector.OlderKeyIds.Where(id => !protector.CanDecryptWith(id)).ToList();
         await audit.RecordAsync("command-line", "keys.rotate.start", $"key:{protector.CurrentKeyId}", null, CancellationToken.None);
-        var moved = await rotation.RotateAsync(batchSize, CancellationToken.None);
+        var done = await rotation.RotateAsync(batchSize, CancellationToken.None);
         var remaining = await rotation.RemainingAsync(CancellationToken.None);
-        await audit.RecordAsync("command-line", "keys.rotate", $"key:{protector.CurrentKeyId}", new { moved, remaining }, CancellationToken.None);
+        await audit.RecordAsync("command-line", "keys.rotate", $"key:{protector.CurrentKeyId}", new { done, remaining }, CancellationToken.None);
 
-        await output.WriteLineAsync($"Moved {moved} rows to key {protector.CurrentKeyId}. Left under older keys:");
-        foreach (var (table, count) in remaining)
+        await output.WriteLineAsync($"Key {protector.CurrentKeyId}, ciphertext format {PersonalDataProtector.CurrentFormat}:");
+        await output.WriteLineAsync($"  {"column",-36} {"changed",8} {"left",8}");
+        foreach (var (name, left) in remaining.OrderBy(r => r.Key, StringComparer.Ordinal))
         {
-            await output.WriteLineAsync($"  {table,-24} {count}");
+            await output.WriteLineAsync($"  {name,-36} {done.GetValueOrDefault(name),8} {left,8}");
         }
 
-        string[] numberTables = ["subscribers", "hotline_reports", "organizer_phones", "pending_sms_alerts", "inbound_messages.body"];
-        if (numberTables.Any(t => remaining[t] > 0))
+        // Opt-outs of people no longer subscribed cannot be re-indexed; a SID hash only recognizes a retry of an older text.
+        string[] mayStay = ["opt_outs.phone_index", "inbound_messages.sid_hash"];
+        if (remaining.Any(r => r.Value > 0 && !mayStay.Contains(r.Key)))
         {
-            await errors.WriteLineAsync(older.Count > 0
-                ? $"Some rows are under keys {string.Join(", ", older)} whose EncryptionKey is not configured: restore it and run again."
-                : "Rows were written under an older key during the run (a process still on the old ring?): run rotate-keys again.");
+            var unreadable = protector.OlderKeyIds.Where(id => !protector.CanDecryptWith(id)).ToList();
+            await errors.WriteLineAsync(unreadable.Count > 0
+                ? $"Some rows may be under keys {string.Join(", ", unreadable)} whose EncryptionKey is not configured: restore it and run again."
+                : "Rows were left (written during the run by a process still on the old ring or version, or not readable: see the warnings): run rotate-keys again.");
             return 1;
         }
 
+        if (!protector.HasOlderKeys)
+        {
+            await output.WriteLineAsync($"Done: everything is under key {protector.CurrentKeyId} in the current formats.");
+            return 0;
+        }
+
+        var keep = mayStay.Where(n => remaining[n] > 0).ToList();
         await output.WriteLineAsync(
-            "Done. The older EncryptionKeys may be removed from AlertNet:OldKeys. Keep their BlindIndexKey while opt-outs are left " +
-            "under them (people no longer subscribed: their index cannot be recomputed), so those numbers are never texted again.");
+            "Done: nothing encrypted is left under an older key. The older EncryptionKeys may be removed from AlertNet:OldKeys. " +
+            (keep.Count == 0
+                ? "No index is left under them either: their BlindIndexKeys may go too."
+                : $"Keep their BlindIndexKey while {string.Join(" and ", keep)} are left under them (opt-outs of people no longer " +
+                  "subscribed: their index cannot be recomputed, and with the key kept they are never texted again)."));
         return 0;
     }
 }

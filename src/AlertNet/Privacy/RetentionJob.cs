@@ -47,7 +47,8 @@ public sealed class RetentionJob(NpgsqlDataSource db, AuditLog audit, IOptions<P
             var reports = await DeleteInBatchesAsync("hotline_reports", "received_at", cutoff, cancellationToken);
             var other = await DeleteInBatchesAsync("unknown_text_hints", "last_hint_at", cutoff, cancellationToken)
                 + await DeleteInBatchesAsync("pending_sms_alerts", "created_at", cutoff, cancellationToken)
-                + await DeleteFinishedJobsAsync(cutoff, cancellationToken);
+                + await DeleteFinishedJobsAsync(cutoff, cancellationToken)
+                + await ForgetWhatsAppWindowsAsync(cancellationToken);
             var result = new RetentionResult(alerts, unlinked, inbound, reports, other);
             await audit.RecordAsync(actor, "retention.run", null, new { days, cutoff, result }, cancellationToken);
             logger.LogInformation(
@@ -122,48 +123,50 @@ public sealed class RetentionJob(NpgsqlDataSource db, AuditLog audit, IOptions<P
     /// <summary>Hangfire keeps failed jobs (with their exception) for ever, and their states and parameters with them:
     /// past retention, finished job records go too. (Jobs take ids only and the carrier adapter's exceptions carry no
     /// number, so this is the second line of defence, not the first.)</summary>
-    private async Task<long> DeleteFinishedJobsAsync(DateTime cutoff, CancellationToken cancellationToken)
+    private Task<long> DeleteFinishedJobsAsync(DateTime cutoff, CancellationToken cancellationToken) => RepeatInBatchesAsync(
+        $"""
+        DELETE FROM {JobsSetup.SchemaName}.job WHERE id IN (
+            SELECT id FROM {JobsSetup.SchemaName}.job
+            WHERE statename IN ('Succeeded', 'Failed', 'Deleted') AND createdat < @cutoff
+            LIMIT @batch)
+        """,
+        new { cutoff, batch = options.Value.BatchSize }, cancellationToken);
+
+    /// <summary>A subscriber's last WhatsApp message time means something for 24 hours (the session window); after that it
+    /// only says when they last wrote.</summary>
+    private Task<long> ForgetWhatsAppWindowsAsync(CancellationToken cancellationToken) => RepeatInBatchesAsync(
+        """
+        UPDATE subscribers SET last_whatsapp_inbound_at = NULL
+        WHERE id IN (SELECT id FROM subscribers WHERE last_whatsapp_inbound_at < now() - interval '2 days' LIMIT @batch)
+        """,
+        new { batch = options.Value.BatchSize }, cancellationToken);
+
+    /// <summary>Runs a statement that changes at most a batch of rows until it changes none; returns the rows changed.</summary>
+    private async Task<long> RepeatInBatchesAsync(string sql, object parameters, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        long deleted = 0;
+        long changed = 0;
         int count;
         do
         {
-            count = await connection.ExecuteAsync(new CommandDefinition(
-                $"""
-                DELETE FROM {JobsSetup.SchemaName}.job WHERE id IN (
-                    SELECT id FROM {JobsSetup.SchemaName}.job
-                    WHERE statename IN ('Succeeded', 'Failed', 'Deleted') AND createdat < @cutoff
-                    LIMIT @batch)
-                """,
-                new { cutoff, batch = options.Value.BatchSize }, cancellationToken: cancellationToken, commandTimeout: 600));
-            deleted += count;
+            count = await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken, commandTimeout: 600));
+            changed += count;
         }
         while (count > 0);
 
-        return deleted;
+        return changed;
     }
 
-    private async Task<long> DeleteInBatchesAsync(string table, string timeColumn, DateTime cutoff, CancellationToken cancellationToken)
+    private Task<long> DeleteInBatchesAsync(string table, string timeColumn, DateTime cutoff, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
         // Table and column names are constants of this class, never input.
         var key = table == "unknown_text_hints" ? "phone_index" : "id";
-        var sql = $"""
+        return RepeatInBatchesAsync(
+            $"""
             DELETE FROM {table} WHERE {key} IN (
                 SELECT {key} FROM {table} WHERE {timeColumn} < @cutoff ORDER BY {timeColumn} LIMIT @batch)
-            """;
-        long deleted = 0;
-        int count;
-        do
-        {
-            count = await connection.ExecuteAsync(new CommandDefinition(sql, new { cutoff, batch = options.Value.BatchSize },
-                cancellationToken: cancellationToken, commandTimeout: 600));
-            deleted += count;
-        }
-        while (count > 0);
-
-        return deleted;
+            """,
+            new { cutoff, batch = options.Value.BatchSize }, cancellationToken);
     }
 
     /// <summary>Registers the daily run with Hangfire (idempotent: every process may do it at start).</summary>

@@ -61,12 +61,12 @@ public sealed class ConfirmSmsAlert(NpgsqlDataSource db, Mediator.IMediator medi
             return (replies.Get("smsAlertCodeWrong", organizer.Language), null);
         }
 
-        var claimed = await connection.QuerySingleOrDefaultAsync<(string Group, byte[] Body, string Language)?>(new CommandDefinition(
+        var claimed = await connection.QuerySingleOrDefaultAsync<(long Id, string Group, byte[] Body, string Language)?>(new CommandDefinition(
             """
             UPDATE pending_sms_alerts p SET used_at = now()
             FROM groups g
             WHERE p.id = @id AND p.used_at IS NULL AND p.expires_at > now() AND g.id = p.group_id
-            RETURNING g.name, p.body_cipher, p.language
+            RETURNING p.id, g.name, p.body_cipher, p.language
             """,
             new { id = found.Id }, transaction, cancellationToken: cancellationToken));
         if (claimed is not { } alert)
@@ -74,7 +74,7 @@ public sealed class ConfirmSmsAlert(NpgsqlDataSource db, Mediator.IMediator medi
             return (replies.Get(found.Expired && !found.Used ? "smsAlertCodeExpired" : "smsAlertCodeUsed", organizer.Language), null);
         }
 
-        return (null, () => TriggerAsync(organizer, found.Id, alert.Group, protector.Decrypt(alert.Body), alert.Language));
+        return (null, () => TriggerAsync(organizer, found.Id, alert.Group, protector.Decrypt(alert.Body, CipherPlaces.SmsAlertDraft(alert.Id)), alert.Language));
     }
 
     /// <summary>Runs after the commit and is not cancelled with the request: the code is spent, the alert must go.</summary>

@@ -12,8 +12,9 @@ public sealed record OrganizerPhone(long Id, string Name, string Language)
     public string Actor => "sms:" + Name;
 }
 
-/// <summary>The registered organizer phones, found by blind index; the number itself is kept only as ciphertext
-/// so the command line can show it masked.</summary>
+/// <summary>The registered organizer phones, found by their own purpose-specific index (never the subscribers' blind
+/// index, so a dump does not say which organizer is also a subscriber); the number itself is kept only as
+/// ciphertext so the command line can show it masked.</summary>
 public sealed partial class OrganizerPhones(NpgsqlDataSource db, PersonalDataProtector protector)
 {
     public abstract record RegisterResult
@@ -26,20 +27,28 @@ public sealed partial class OrganizerPhones(NpgsqlDataSource db, PersonalDataPro
     /// <summary>Names appear in the audit log and as an alert's creator: letters, digits, dot, dash and underscore.</summary>
     public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
 
-    public static Task<OrganizerPhone?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] phoneIndex,
-        CancellationToken cancellationToken) =>
-        connection.QuerySingleOrDefaultAsync<OrganizerPhone?>(new CommandDefinition(
-            "SELECT id, name, language FROM organizer_phones WHERE phone_index = @phoneIndex",
-            new { phoneIndex }, transaction, cancellationToken: cancellationToken));
+    /// <summary>What a phone's row may hold under the current key: its organizer-phone index, or, for a phone
+    /// registered before migration 0020 that rotate-keys has not re-indexed yet, the shared blind index.</summary>
+    public static byte[][] LookupIndexes(PersonalDataProtector protector, string e164) =>
+        [protector.PurposeIndex(IndexPurpose.OrganizerPhone, e164), protector.BlindIndex(e164)];
+
+    public static Task<OrganizerPhone?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PersonalDataProtector protector,
+        string e164, CancellationToken cancellationToken) =>
+        connection.QueryFirstOrDefaultAsync<OrganizerPhone?>(new CommandDefinition(
+            "SELECT id, name, language FROM organizer_phones WHERE phone_index = ANY (@indexes) ORDER BY id LIMIT 1",
+            new { indexes = LookupIndexes(protector, e164) }, transaction, cancellationToken: cancellationToken));
 
     public async Task<RegisterResult> RegisterAsync(string e164, string name, string language, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await MoveToCurrentKeyAsync(connection, e164, cancellationToken);
-        var phoneIndex = protector.BlindIndex(e164);
+        var indexes = LookupIndexes(protector, e164);
         var taken = await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
-            "SELECT name FROM organizer_phones WHERE phone_index = @phoneIndex OR name = @name ORDER BY phone_index = @phoneIndex DESC LIMIT 1",
-            new { phoneIndex, name }, cancellationToken: cancellationToken));
+            """
+            SELECT name FROM organizer_phones WHERE phone_index = ANY (@indexes) OR name = @name
+            ORDER BY phone_index = ANY (@indexes) DESC LIMIT 1
+            """,
+            new { indexes, name }, cancellationToken: cancellationToken));
         if (taken is not null)
         {
             return new RegisterResult.Rejected(taken == name
@@ -49,13 +58,14 @@ public sealed partial class OrganizerPhones(NpgsqlDataSource db, PersonalDataPro
 
         try
         {
-            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            var id = await RowIds.NextAsync(connection, null, "organizer_phones", cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO organizer_phones (name, phone_index, phone_cipher, language)
-                VALUES (@name, @phoneIndex, @phoneCipher, @language)
-                RETURNING id
+                INSERT INTO organizer_phones (id, name, phone_index, phone_cipher, language) OVERRIDING SYSTEM VALUE
+                VALUES (@id, @name, @phoneIndex, @phoneCipher, @language)
                 """,
-                new { name, phoneIndex, phoneCipher = protector.Encrypt(e164), language }, cancellationToken: cancellationToken));
+                new { id, name, phoneIndex = indexes[0], phoneCipher = protector.Encrypt(e164, CipherPlaces.OrganizerPhone(id)), language },
+                cancellationToken: cancellationToken));
             return new RegisterResult.Registered(new OrganizerPhone(id, name, language));
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
@@ -75,15 +85,17 @@ public sealed partial class OrganizerPhones(NpgsqlDataSource db, PersonalDataPro
             await MoveToCurrentKeyAsync(connection, e164, cancellationToken);
         }
 
-        var removed = await connection.QuerySingleOrDefaultAsync<(string Name, byte[] PhoneCipher)?>(new CommandDefinition(
+        var removed = await connection.QuerySingleOrDefaultAsync<(long Id, string Name, byte[] PhoneCipher)?>(new CommandDefinition(
             """
             DELETE FROM organizer_phones
-            WHERE (@phoneIndex::bytea IS NULL OR phone_index = @phoneIndex) AND (@name::text IS NULL OR name = @name)
-              AND num_nonnulls(@phoneIndex::bytea, @name::text) > 0
-            RETURNING name, phone_cipher
+            WHERE (@indexes::bytea[] IS NULL OR phone_index = ANY (@indexes)) AND (@name::text IS NULL OR name = @name)
+              AND num_nonnulls(@indexes::bytea[], @name::text) > 0
+            RETURNING id, name, phone_cipher
             """,
-            new { phoneIndex = e164 is null ? null : protector.BlindIndex(e164), name }, cancellationToken: cancellationToken));
-        return removed is { } row ? (row.Name, PersonalDataProtector.Mask(protector.Decrypt(row.PhoneCipher))) : null;
+            new { indexes = e164 is null ? null : LookupIndexes(protector, e164), name }, cancellationToken: cancellationToken));
+        return removed is { } row
+            ? (row.Name, PersonalDataProtector.Mask(protector.Decrypt(row.PhoneCipher, CipherPlaces.OrganizerPhone(row.Id))))
+            : null;
     }
 
     private async Task MoveToCurrentKeyAsync(NpgsqlConnection connection, string e164, CancellationToken cancellationToken)

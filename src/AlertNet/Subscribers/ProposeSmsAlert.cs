@@ -55,18 +55,20 @@ public sealed class ProposeSmsAlert(Mediator.IMediator mediator, PersonalDataPro
         }
 
         var code = RandomNumberGenerator.GetInt32(1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+        var id = await RowIds.NextAsync(connection, transaction, "pending_sms_alerts", cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             """
             DELETE FROM pending_sms_alerts WHERE organizer_phone_id = @organizerId AND created_at < now() - interval '1 day';
-            INSERT INTO pending_sms_alerts (organizer_phone_id, code_hash, group_id, body_cipher, language, expires_at)
-            VALUES (@organizerId, @codeHash, @groupId, @body, @language, now() + @lifetime)
+            INSERT INTO pending_sms_alerts (id, organizer_phone_id, code_hash, group_id, body_cipher, language, expires_at) OVERRIDING SYSTEM VALUE
+            VALUES (@id, @organizerId, @codeHash, @groupId, @body, @language, now() + @lifetime)
             """,
             new
             {
+                id,
                 organizerId = organizer.Id,
                 codeHash = CodeHash(protector, organizer.Id, code),
                 groupId = found.Id,
-                body = protector.Encrypt(text),
+                body = protector.Encrypt(text, CipherPlaces.SmsAlertDraft(id)),
                 language = organizer.Language,
                 lifetime = CodeLifetime,
             },

@@ -34,20 +34,26 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
         // lookup below by the current index finds them all.
         await KeyRotation.MoveNumberAsync(connection, transaction, protector, message.From.E164, cancellationToken);
 
-        // Twilio retries a webhook it thinks failed: the MessageSid makes a retry a no-op.
+        // Twilio retries a webhook it thinks failed: the MessageSid makes a retry a no-op. Only a keyed hash of it
+        // is kept (under any key of the ring, so a retry across a key change is still recognized); rows written
+        // before migration 0020 hold the raw SID until rotate-keys hashes it.
+        // The row keeps no link to the sender: nothing reads one (docs/threat-model.md).
+        var id = await RowIds.NextAsync(connection, transaction, "inbound_messages", cancellationToken);
         var isNew = await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO inbound_messages (message_sid, channel, from_index, body_cipher, keyword)
-            VALUES (@sid, @channel, @phoneIndex, @body, @keyword)
-            ON CONFLICT (message_sid) DO NOTHING
+            INSERT INTO inbound_messages (id, sid_hash, channel, body_cipher) OVERRIDING SYSTEM VALUE
+            SELECT @id, @sidHash, @channel, @body
+            WHERE NOT EXISTS (SELECT 1 FROM inbound_messages WHERE sid_hash = ANY (@olderSidHashes) OR message_sid = @sid)
+            ON CONFLICT (sid_hash) DO NOTHING
             """,
             new
             {
+                id,
+                sidHash = protector.PurposeIndex(IndexPurpose.InboundMessageSid, message.MessageSid),
+                olderSidHashes = protector.OlderPurposeIndexes(IndexPurpose.InboundMessageSid, message.MessageSid),
                 sid = message.MessageSid,
                 channel = message.From.Channel,
-                phoneIndex,
-                body = string.IsNullOrEmpty(message.Body) ? null : protector.Encrypt(message.Body),
-                keyword = keyword.Kind.ToString().ToLowerInvariant(),
+                body = string.IsNullOrEmpty(message.Body) ? null : protector.Encrypt(message.Body, CipherPlaces.InboundText(id)),
             },
             transaction, cancellationToken: cancellationToken)) == 1;
         if (!isNew)
@@ -55,18 +61,26 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
             return null;
         }
 
-        // Whatever it said, the text is not left at the provider once processed (it commits with the processing).
+        // Whatever it said, the text is not left at the provider once processed. The raw MessageSid is known only here:
+        // only a new message gets here, once, and the queue row commits exactly when the message is recorded. The queue
+        // keeps the raw SID until the provider confirms the deletion; inbound_messages never holds it.
         await Carrier.ProviderDeletions.QueueAsync(connection, transaction, [message.MessageSid], Carrier.ProviderDeletions.Inbound,
             cancellationToken);
         var conversation = new Conversation(connection, transaction, message, phoneIndex, protector, replies, reports, proposeAlert,
             confirmAlert, options.Value);
         var reply = await conversation.AnswerAsync(keyword, cancellationToken);
+        if (message.From.Channel == SubscriberAddress.WhatsApp)
+        {
+            // After the answer, so a JOIN's new subscription has its window open too.
+            await SubscriberStore.RecordWhatsAppInboundAsync(connection, transaction, phoneIndex, cancellationToken);
+        }
+
         // The reply commits with what the text changed: it exists exactly when that change does.
         long? replyId = reply is null ? null : await outbox.QueueAsync(connection, transaction, message.From, reply, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        if (replyId is { } id)
+        if (replyId is { } queued)
         {
-            await outbox.SendAfterCommitAsync(id);
+            await outbox.SendAfterCommitAsync(queued);
         }
 
         if (conversation.AfterCommit is { } next)
@@ -173,7 +187,7 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
         {
             var language = keywordLanguage ?? _known ?? options.DefaultLanguage;
             var status = await SubscriberStore.JoinGroupAsync(connection, transaction, message.From.Channel, phoneIndex,
-                protector.Encrypt(message.From.E164), language, group, cancellationToken);
+                id => protector.Encrypt(message.From.E164, CipherPlaces.SubscriberPhone(id)), language, group, cancellationToken);
             return status == SubscriberStore.Pending ? replies.Get("confirmGroup", language, group.Name)
                 : group.IsDefault ? replies.Get("join", language)
                 : replies.Get("joinGroup", language, group.Name);
@@ -181,12 +195,13 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
 
         private async Task<string?> HintAsync(CancellationToken cancellationToken) =>
             !await OptedOutAsync(cancellationToken)
-            && await SubscriberStore.TryTakeHintAsync(connection, transaction, phoneIndex, HintInterval, cancellationToken)
+            && await SubscriberStore.TryTakeHintAsync(connection, transaction,
+                protector.PurposeIndex(IndexPurpose.UnknownTextHint, message.From.E164), HintInterval, cancellationToken)
                 ? replies.Get("unknown", _known)
                 : null;
 
         private Task<OrganizerPhone?> OrganizerAsync(CancellationToken cancellationToken) =>
-            OrganizerPhones.FindAsync(connection, transaction, phoneIndex, cancellationToken);
+            OrganizerPhones.FindAsync(connection, transaction, protector, message.From.E164, cancellationToken);
 
         private Task<bool> OptedOutAsync(CancellationToken cancellationToken) =>
             SubscriberStore.IsOptedOutAsync(connection, transaction, phoneIndex, cancellationToken);

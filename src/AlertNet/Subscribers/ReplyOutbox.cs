@@ -28,15 +28,25 @@ public sealed class ReplyOutbox(
     /// <summary>Writes a reply to <paramref name="to"/> in the caller's transaction; send it after the commit with
     /// <see cref="SendAfterCommitAsync"/>.</summary>
     public async Task<long> QueueAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, SubscriberAddress to, string body,
-        CancellationToken cancellationToken) =>
-        await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+        CancellationToken cancellationToken)
+    {
+        var id = await RowIds.NextAsync(connection, transaction, "outbound_replies", cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO outbound_replies (channel, to_cipher, body_cipher, expires_at)
-            VALUES (@channel, @to, @body, now() + @lifetime)
-            RETURNING id
+            INSERT INTO outbound_replies (id, channel, to_cipher, body_cipher, expires_at) OVERRIDING SYSTEM VALUE
+            VALUES (@id, @channel, @to, @body, now() + @lifetime)
             """,
-            new { channel = to.Channel, to = protector.Encrypt(to.E164), body = protector.Encrypt(body), lifetime = Lifetime },
+            new
+            {
+                id,
+                channel = to.Channel,
+                to = protector.Encrypt(to.E164, CipherPlaces.ReplyNumber(id)),
+                body = protector.Encrypt(body, CipherPlaces.ReplyText(id)),
+                lifetime = Lifetime,
+            },
             transaction, cancellationToken: cancellationToken));
+        return id;
+    }
 
     /// <summary>Sends a queued reply now, waiting at most <see cref="CarrierOptions.ReplyWaitSeconds"/>; the send goes on
     /// in the background if it takes longer, and the loop here retries it if it fails.</summary>
@@ -138,9 +148,9 @@ public sealed class ReplyOutbox(
 
     private async Task SendClaimedAsync(NpgsqlConnection connection, Claimed reply)
     {
-        var to = protector.Decrypt(reply.ToCipher);
+        var to = protector.Decrypt(reply.ToCipher, CipherPlaces.ReplyNumber(reply.Id));
         var address = reply.Channel == SubscriberAddress.WhatsApp ? SubscriberAddress.WhatsAppPrefix + to : to;
-        var body = protector.Decrypt(reply.BodyCipher);
+        var body = protector.Decrypt(reply.BodyCipher, CipherPlaces.ReplyText(reply.Id));
         try
         {
             if (reply.UnconfirmedSince is { } since

@@ -1,3 +1,4 @@
+using AlertNet.Privacy;
 using Dapper;
 using Npgsql;
 
@@ -29,8 +30,10 @@ public static class SubscriberStore
     /// <summary>Subscribes (or re-subscribes) an address to a group in a language, and returns the membership's
     /// status: 'active', or 'pending' when the group wants a YES first. An explicit JOIN to a group without
     /// double opt-in lifts an earlier opt-out; with double opt-in, the YES does.</summary>
+    /// <param name="phoneCipher">The number encrypted for a new subscriber row with the given id (unused when the
+    /// number is already subscribed on the channel: that row keeps its own id and ciphertext).</param>
     public static async Task<string> JoinGroupAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string channel,
-        byte[] phoneIndex, byte[] phoneCipher, string language, GroupRef group, CancellationToken cancellationToken)
+        byte[] phoneIndex, Func<long, byte[]> phoneCipher, string language, GroupRef group, CancellationToken cancellationToken)
     {
         if (!group.DoubleOptIn)
         {
@@ -38,11 +41,12 @@ public static class SubscriberStore
                 "DELETE FROM opt_outs WHERE phone_index = @phoneIndex", new { phoneIndex }, transaction, cancellationToken: cancellationToken));
         }
 
+        var id = await RowIds.NextAsync(connection, transaction, "subscribers", cancellationToken);
         return await connection.ExecuteScalarAsync<string>(new CommandDefinition(
             """
             WITH subscriber AS (
-                INSERT INTO subscribers (channel, phone_index, phone_cipher, language)
-                VALUES (@channel, @phoneIndex, @phoneCipher, @language)
+                INSERT INTO subscribers (id, channel, phone_index, phone_cipher, language) OVERRIDING SYSTEM VALUE
+                VALUES (@id, @channel, @phoneIndex, @phoneCipher, @language)
                 ON CONFLICT (channel, phone_index) DO UPDATE
                     SET status = CASE WHEN @doubleOptIn THEN subscribers.status ELSE 'active' END,
                         language = EXCLUDED.language, updated_at = now()
@@ -53,7 +57,7 @@ public static class SubscriberStore
                 SET status = CASE WHEN memberships.status = 'active' THEN 'active' ELSE EXCLUDED.status END
             RETURNING status
             """,
-            new { channel, phoneIndex, phoneCipher, language, groupId = group.Id, doubleOptIn = group.DoubleOptIn },
+            new { id, channel, phoneIndex, phoneCipher = phoneCipher(id), language, groupId = group.Id, doubleOptIn = group.DoubleOptIn },
             transaction, cancellationToken: cancellationToken)) ?? throw new InvalidOperationException("Join wrote no membership.");
     }
 
@@ -132,14 +136,27 @@ public static class SubscriberStore
             new { phoneIndex }, transaction, cancellationToken: cancellationToken));
 
     /// <summary>True at most once per interval per number: whether it may get the "we did not understand" hint
-    /// now. The database's clock decides, so every web process agrees.</summary>
-    public static async Task<bool> TryTakeHintAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] phoneIndex,
+    /// now. The database's clock decides, so every web process agrees. Keyed by the number's
+    /// <see cref="IndexPurpose.UnknownTextHint"/> index, which joins no other table.</summary>
+    public static async Task<bool> TryTakeHintAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] hintIndex,
         TimeSpan interval, CancellationToken cancellationToken) =>
         await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO unknown_text_hints (phone_index, last_hint_at) VALUES (@phoneIndex, now())
+            INSERT INTO unknown_text_hints (phone_index, last_hint_at) VALUES (@hintIndex, now())
             ON CONFLICT (phone_index) DO UPDATE SET last_hint_at = now()
             WHERE unknown_text_hints.last_hint_at <= now() - @interval
             """,
-            new { phoneIndex, interval }, transaction, cancellationToken: cancellationToken)) == 1;
+            new { hintIndex, interval }, transaction, cancellationToken: cancellationToken)) == 1;
+
+    /// <summary>WhatsApp's 24-hour session window opens with the number's last WhatsApp message: the delivery claim
+    /// reads it from the number's WhatsApp subscription (only WhatsApp deliveries look at it). Kept to the hour (rounded down: the window is taken to close
+    /// up to an hour early, never late), so the time does not pin the subscriber to one inbound text or report.</summary>
+    public static Task RecordWhatsAppInboundAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] phoneIndex,
+        CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE subscribers SET last_whatsapp_inbound_at = date_trunc('hour', now(), 'UTC')
+            WHERE phone_index = @phoneIndex AND channel = 'whatsapp' AND last_whatsapp_inbound_at IS DISTINCT FROM date_trunc('hour', now(), 'UTC')
+            """,
+            new { phoneIndex }, transaction, cancellationToken: cancellationToken));
 }

@@ -5,6 +5,7 @@ using AlertNet.Infrastructure.Auth;
 using AlertNet.Infrastructure.Twilio.Drill;
 using AlertNet.Tests.Support;
 using Dapper;
+using AlertNet.Privacy;
 
 namespace AlertNet.Tests.Delivery;
 
@@ -166,8 +167,9 @@ public sealed class DeliveryEngineTests : IAsyncLifetime
         string last;
         await using (var connection = await _app.Db.OpenConnectionAsync())
         {
-            last = _app.Protector.Decrypt((await connection.ExecuteScalarAsync<byte[]>(
-                "SELECT s.phone_cipher FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id ORDER BY d.id DESC LIMIT 1"))!);
+            var row = await connection.QuerySingleAsync<(long Id, byte[] Cipher)>(
+                "SELECT s.id, s.phone_cipher FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id ORDER BY d.id DESC LIMIT 1");
+            last = _app.Protector.Decrypt(row.Cipher, CipherPlaces.SubscriberPhone(row.Id));
         }
 
         var confirmation = await _app.TextAsync(last, "STOP");

@@ -1,6 +1,7 @@
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Tests.Support;
 using Dapper;
+using AlertNet.Privacy;
 
 namespace AlertNet.Tests.Delivery;
 
@@ -32,9 +33,9 @@ public sealed class OptOutInFlightTests : IAsyncLifetime
         string stateAtStop;
         await using (var connection = await _app.Db.OpenConnectionAsync())
         {
-            var row = await connection.QuerySingleAsync<(byte[] Cipher, string State)>(
-                "SELECT s.phone_cipher, d.state FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id ORDER BY d.id DESC LIMIT 1");
-            last = _app.Protector.Decrypt(row.Cipher)!;
+            var row = await connection.QuerySingleAsync<(long Id, byte[] Cipher, string State)>(
+                "SELECT s.id, s.phone_cipher, d.state FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id ORDER BY d.id DESC LIMIT 1");
+            last = _app.Protector.Decrypt(row.Cipher, CipherPlaces.SubscriberPhone(row.Id));
             stateAtStop = row.State;
         }
 

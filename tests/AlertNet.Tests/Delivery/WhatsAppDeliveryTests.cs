@@ -99,6 +99,6 @@ public sealed class WhatsAppDeliveryTests : IAsyncLifetime
     private async Task LastWroteDaysAgoAsync(int days)
     {
         await using var connection = await _app.Db.OpenConnectionAsync();
-        await connection.ExecuteAsync("UPDATE inbound_messages SET received_at = now() - make_interval(days => @days)", new { days });
+        await connection.ExecuteAsync("UPDATE subscribers SET last_whatsapp_inbound_at = now() - make_interval(days => @days)", new { days });
     }
 }

@@ -27,12 +27,13 @@ public sealed class KeyFileRingTests
                 ["AlertNet:BlindIndexKey"] = null,
                 ["AlertNet:KeyFile"] = path,
             });
-            var before = new PersonalDataProtector(Convert.FromBase64String(oldEncryption), Convert.FromBase64String(oldIndex));
+            var place = CipherPlaces.SubscriberPhone(1);
 
             Assert.Equal(3, app.Protector.CurrentKeyId);
-            Assert.Equal("+12025550101", app.Protector.Decrypt(before.Encrypt("+12025550101")));
-            Assert.Equal(3, PersonalDataProtector.KeyIdOfCipher(app.Protector.Encrypt("+12025550101")));
-            Assert.Equal(before.BlindIndex("+12025550101"), Assert.Single(app.Protector.OlderBlindIndexes("+12025550101")));
+            Assert.Equal("+12025550101", app.Protector.Decrypt(LegacyCiphertext.Encrypt(Convert.FromBase64String(oldEncryption), "+12025550101"), place));
+            Assert.Equal(3, PersonalDataProtector.KeyIdOfCipher(app.Protector.Encrypt("+12025550101", place)));
+            Assert.Equal(LegacyCiphertext.BlindIndex(Convert.FromBase64String(oldIndex), "+12025550101"),
+                Assert.Single(app.Protector.OlderBlindIndexes("+12025550101")));
         }
         finally
         {

@@ -52,7 +52,7 @@ public sealed class KeyRotationTests : IAsyncLifetime
         {
             // Text once the first batches are re-encrypted (only the newcomer above was under key 1 so far).
             await Eventually.TrueAsync(async () => rotation.IsCompleted
-                    || await probe.ExecuteScalarAsync<long>("SELECT count(*) FROM subscribers WHERE cipher_key(phone_cipher) = 1") > 1,
+                    || await probe.ExecuteScalarAsync<long>("SELECT count(*) FROM subscribers WHERE blind_index_key(phone_index) = 1") > 1,
                 TimeSpan.FromSeconds(60), "rotate-keys to start");
         }
 
@@ -63,18 +63,32 @@ public sealed class KeyRotationTests : IAsyncLifetime
         var (exitCode, output, errors) = await rotation;
 
         Assert.True(exitCode == 0, output + errors);
-        Assert.Matches(@"opt_outs\s+1\b", output); // the forgotten opt-out: its index cannot be recomputed
+        Assert.Matches(@"opt_outs\.phone_index\s+\d+\s+1\b", output); // the forgotten opt-out: its index cannot be recomputed
+        Assert.Contains("The older EncryptionKeys may be removed", output, StringComparison.Ordinal);
         await using var db = await _app.Db.OpenConnectionAsync();
         Assert.Equal(0, await db.ExecuteScalarAsync<long>(
-            "SELECT count(*) FROM subscribers WHERE blind_index_key(phone_index) <> 1 OR cipher_key(phone_cipher) <> 1"));
-        var numbers = (await db.QueryAsync<(string Channel, byte[] Cipher)>("SELECT channel, phone_cipher FROM subscribers"))
-            .Select(r => (r.Channel, Number: _app.Protector.Decrypt(r.Cipher))).ToList();
+            """
+            SELECT count(*) FROM subscribers
+            WHERE blind_index_key(phone_index) <> 1 OR cipher_key(phone_cipher) <> 1 OR cipher_format(phone_cipher) <> 3
+            """));
+        var numbers = (await db.QueryAsync<(long Id, string Channel, byte[] Cipher)>("SELECT id, channel, phone_cipher FROM subscribers"))
+            .Select(r => (r.Channel, Number: _app.Protector.Decrypt(r.Cipher, CipherPlaces.SubscriberPhone(r.Id)))).ToList();
         Assert.Equal(Seeded.Length + 50 + 1 + newcomers.Length, numbers.Count);
         Assert.Equal(numbers.Count, numbers.Distinct().Count());
         Assert.Equal("legacy report text", await ReportTextAsync());
         Assert.Equal(0, await db.ExecuteScalarAsync<long>(
-            "SELECT count(*) FROM hotline_reports WHERE blind_index_key(reporter_index) <> 1 OR cipher_key(body_cipher) <> 1"));
-        Assert.Equal(0, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM inbound_messages WHERE cipher_key(body_cipher) <> 1"));
+            """
+            SELECT count(*) FROM hotline_reports
+            WHERE reporter_index IS NOT NULL OR cipher_key(body_cipher) <> 1 OR cipher_format(body_cipher) <> 3
+               OR cipher_key(reporter_cipher) <> 1 OR cipher_format(reporter_cipher) <> 3
+            """));
+        // The inbound text of the earlier version: re-encrypted, its SID replaced by the keyed hash, sender and keyword gone.
+        var inbound = await db.QuerySingleAsync<(byte[] Body, byte[]? SidHash, string? Sid, byte[]? From, string? Keyword)>(
+            "SELECT body_cipher, sid_hash, message_sid, from_index, keyword FROM inbound_messages WHERE message_sid = 'SMold' OR sid_hash = @hash",
+            new { hash = _app.Protector.PurposeIndex(IndexPurpose.InboundMessageSid, "SMold") });
+        Assert.True(_app.Protector.IsCurrent(inbound.Body));
+        Assert.Equal(_app.Protector.PurposeIndex(IndexPurpose.InboundMessageSid, "SMold"), inbound.SidHash);
+        Assert.Equal((null, null, null), (inbound.Sid, inbound.From, inbound.Keyword));
         Assert.Equal(1, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM audit_log WHERE action = 'keys.rotate' AND subject = 'key:1'"));
 
         // One alert: every subscribed person once, nobody who said STOP (before, during or long before the rotation).
@@ -91,13 +105,13 @@ public sealed class KeyRotationTests : IAsyncLifetime
     private async Task<string> ReportTextAsync()
     {
         await using var db = await _app.Db.OpenConnectionAsync();
-        return _app.Protector.Decrypt(await db.ExecuteScalarAsync<byte[]>("SELECT body_cipher FROM hotline_reports") ?? []);
+        var report = await db.QuerySingleAsync<(long Id, byte[] Body)>("SELECT id, body_cipher FROM hotline_reports");
+        return _app.Protector.Decrypt(report.Body, CipherPlaces.HotlineText(report.Id));
     }
 
-    /// <summary>What a database written before the rotation holds: everything under key 0.</summary>
+    /// <summary>What a database written before the rotation (and before ciphertext format 3) holds: everything under key 0.</summary>
     private async Task SeedUnderTheOldKeyAsync()
     {
-        var old = new PersonalDataProtector(_oldEncryption, _oldIndex);
         var rows = Seeded.Select((n, i) => (Channel: "sms", Number: n, OptedOut: i is >= 100 and < 120))
             .Concat(Seeded.Take(50).Select(n => (Channel: "whatsapp", Number: n, OptedOut: false)))
             .ToList();
@@ -114,13 +128,13 @@ public sealed class KeyRotationTests : IAsyncLifetime
             new
             {
                 channels = rows.Select(r => r.Channel).ToArray(),
-                indexes = rows.Select(r => old.BlindIndex(r.Number)).ToArray(),
-                ciphers = rows.Select(r => old.Encrypt(r.Number)).ToArray(),
+                indexes = rows.Select(r => LegacyCiphertext.BlindIndex(_oldIndex, r.Number)).ToArray(),
+                ciphers = rows.Select(r => LegacyCiphertext.Encrypt(_oldEncryption, r.Number)).ToArray(),
                 statuses = rows.Select(r => r.OptedOut ? "opted_out" : "active").ToArray(),
-                optOuts = Seeded[100..120].Append(ReturningOptOut).Append(ForgottenOptOut).Select(n => old.BlindIndex(n)).ToArray(),
-                reporterIndex = old.BlindIndex(Seeded[5]),
-                reporter = old.Encrypt(Seeded[5]),
-                report = old.Encrypt("legacy report text"),
+                optOuts = Seeded[100..120].Append(ReturningOptOut).Append(ForgottenOptOut).Select(n => LegacyCiphertext.BlindIndex(_oldIndex, n)).ToArray(),
+                reporterIndex = LegacyCiphertext.BlindIndex(_oldIndex, Seeded[5]),
+                reporter = LegacyCiphertext.Encrypt(_oldEncryption, Seeded[5]),
+                report = LegacyCiphertext.Encrypt(_oldEncryption, "legacy report text"),
             });
     }
 }

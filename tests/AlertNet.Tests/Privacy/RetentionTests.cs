@@ -64,7 +64,8 @@ public sealed class RetentionTests : IAsyncLifetime
             "SELECT count(*) FROM deliveries WHERE alert_id = @recent AND subscriber_id IS NOT NULL", new { recent }));
         Assert.Equal(1, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM hotline_reports"));
         Assert.Equal(1, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM inbound_messages"));
-        Assert.Equal("checkpoint on 5th", _app.Protector.Decrypt(await db.ExecuteScalarAsync<byte[]>("SELECT body_cipher FROM hotline_reports") ?? []));
+        var report = await db.QuerySingleAsync<(long Id, byte[] Body)>("SELECT id, body_cipher FROM hotline_reports");
+        Assert.Equal("checkpoint on 5th", _app.Protector.Decrypt(report.Body, CipherPlaces.HotlineText(report.Id)));
         var audit = await db.QuerySingleAsync<(string Actor, string Details)>(
             "SELECT actor, details::text FROM audit_log WHERE action = 'retention.run'");
         Assert.Equal("command-line", audit.Actor);

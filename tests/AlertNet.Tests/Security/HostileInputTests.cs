@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Tests.Support;
 using Dapper;
+using AlertNet.Privacy;
 
 namespace AlertNet.Tests.Security;
 
@@ -201,9 +202,10 @@ public sealed class HostileInputTests : IAsyncLifetime
         await using var connection = await _app.Db.OpenConnectionAsync();
         foreach (var (sid, body) in stored)
         {
-            var cipher = await connection.ExecuteScalarAsync<byte[]?>("SELECT body_cipher FROM inbound_messages WHERE message_sid = @sid", new { sid });
+            var row = await connection.QuerySingleAsync<(long Id, byte[]? Cipher)>("SELECT id, body_cipher FROM inbound_messages WHERE sid_hash = @hash",
+                new { hash = _app.Protector.PurposeIndex(IndexPurpose.InboundMessageSid, sid) });
             // Stored once, as sent (an empty body is stored as none).
-            Assert.Equal(string.IsNullOrEmpty(body) ? null : body, cipher is null ? null : _app.Protector.Decrypt(cipher));
+            Assert.Equal(string.IsNullOrEmpty(body) ? null : body, row.Cipher is null ? null : _app.Protector.Decrypt(row.Cipher, CipherPlaces.InboundText(row.Id)));
         }
     }
 

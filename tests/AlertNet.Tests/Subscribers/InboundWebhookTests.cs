@@ -6,6 +6,7 @@ using AlertNet.Infrastructure.Auth;
 using AlertNet.Subscribers;
 using AlertNet.Tests.Support;
 using Dapper;
+using AlertNet.Privacy;
 
 namespace AlertNet.Tests.Subscribers;
 
@@ -112,14 +113,14 @@ public sealed class InboundWebhookTests(SubscriberAppFixture fixture) : IClassFi
         Assert.True((replyKey is null ? null : replies.Get(replyKey, Keywords.Parse(fields.GetValueOrDefault("Body")).Language)) == reply,
             $"{what}: {reply}");
         await using var connection = await App.Db.OpenConnectionAsync();
-        var stored = await connection.QuerySingleAsync<byte[]?>("SELECT body_cipher FROM inbound_messages WHERE message_sid = @sid",
-            new { sid = fields["MessageSid"] });
+        var stored = await connection.QuerySingleAsync<(long Id, byte[]? Body)>("SELECT id, body_cipher FROM inbound_messages WHERE sid_hash = @hash",
+            new { hash = App.Protector.PurposeIndex(IndexPurpose.InboundMessageSid, fields["MessageSid"]) });
         var body = fields.GetValueOrDefault("Body") ?? "";
-        Assert.Equal(body, stored is null ? "" : App.Protector.Decrypt(stored));
+        Assert.Equal(body, stored.Body is null ? "" : App.Protector.Decrypt(stored.Body, CipherPlaces.InboundText(stored.Id)));
         if (replyKey == "reportReceived")
         {
-            var report = await connection.QuerySingleAsync<byte[]>("SELECT body_cipher FROM hotline_reports");
-            Assert.Equal(Keywords.TextAfterWords(body, 1), App.Protector.Decrypt(report));
+            var report = await connection.QuerySingleAsync<(long Id, byte[] Body)>("SELECT id, body_cipher FROM hotline_reports");
+            Assert.Equal(Keywords.TextAfterWords(body, 1), App.Protector.Decrypt(report.Body, CipherPlaces.HotlineText(report.Id)));
         }
     }
 
@@ -158,8 +159,8 @@ public sealed class InboundWebhookTests(SubscriberAppFixture fixture) : IClassFi
         Assert.Single(App.RepliesSince(number, before));
         Assert.Null(again);
         await using var connection = await App.Db.OpenConnectionAsync();
-        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM inbound_messages WHERE message_sid = @sid",
-            new { sid = fields["MessageSid"] }));
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM inbound_messages WHERE sid_hash = @hash",
+            new { hash = App.Protector.PurposeIndex(IndexPurpose.InboundMessageSid, fields["MessageSid"]) }));
         Assert.Equal(body.StartsWith("REPORT", StringComparison.Ordinal) ? 1 : 0,
             await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM hotline_reports"));
     }

@@ -116,12 +116,13 @@ public sealed class OptOutPathsTests : IAsyncLifetime
     private async Task SubscribeWithoutReplyAsync(string number)
     {
         await using var db = await _app.Db.OpenConnectionAsync();
+        var id = await AlertNet.Privacy.RowIds.NextAsync(db, null, "subscribers", CancellationToken.None);
         await db.ExecuteAsync(
             """
-            WITH s AS (INSERT INTO subscribers (channel, phone_index, phone_cipher) VALUES ('sms', @index, @cipher) RETURNING id)
-            INSERT INTO memberships (group_id, subscriber_id) SELECT g.id, s.id FROM groups g, s WHERE g.is_default
+            INSERT INTO subscribers (id, channel, phone_index, phone_cipher) OVERRIDING SYSTEM VALUE VALUES (@id, 'sms', @index, @cipher);
+            INSERT INTO memberships (group_id, subscriber_id) SELECT g.id, @id FROM groups g WHERE g.is_default;
             """,
-            new { index = _app.Protector.BlindIndex(number), cipher = _app.Protector.Encrypt(number) });
+            new { id, index = _app.Protector.BlindIndex(number), cipher = _app.Protector.Encrypt(number, AlertNet.Privacy.CipherPlaces.SubscriberPhone(id)) });
     }
 
     /// <summary>Two know-your-rights alerts to the default group during its quiet hours: their deliveries are fanned out

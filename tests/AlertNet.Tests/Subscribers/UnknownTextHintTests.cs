@@ -1,5 +1,6 @@
 using AlertNet.Tests.Support;
 using Dapper;
+using AlertNet.Privacy;
 
 namespace AlertNet.Tests.Subscribers;
 
@@ -78,6 +79,6 @@ public sealed class UnknownTextHintTests(SubscriberAppFixture fixture) : IClassF
         await using var connection = await App.Db.OpenConnectionAsync();
         Assert.Equal(1, await connection.ExecuteAsync(
             "UPDATE unknown_text_hints SET last_hint_at = last_hint_at - @by WHERE phone_index = @index",
-            new { by, index = App.Protector.BlindIndex(number) }));
+            new { by, index = App.Protector.PurposeIndex(IndexPurpose.UnknownTextHint, number) }));
     }
 }

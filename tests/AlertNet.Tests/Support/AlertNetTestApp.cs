@@ -26,9 +26,12 @@ public sealed class AlertNetTestApp : IAsyncDisposable
     private readonly List<Process> _workers = [];
     private readonly ConcurrentQueue<string> _workerOutput = new();
 
-    private AlertNetTestApp(WebApplication app, string connectionString, Dictionary<string, string?> settings, LogCapture logs)
+    private readonly bool _ownsDatabase;
+
+    private AlertNetTestApp(WebApplication app, string connectionString, Dictionary<string, string?> settings, LogCapture logs, bool ownsDatabase)
     {
         _app = app;
+        _ownsDatabase = ownsDatabase;
         ConnectionString = connectionString;
         Settings = settings;
         Logs = logs;
@@ -62,9 +65,11 @@ public sealed class AlertNetTestApp : IAsyncDisposable
     /// <summary>Everything the worker processes printed.</summary>
     public IReadOnlyCollection<string> WorkerOutput => _workerOutput;
 
-    public static async Task<AlertNetTestApp> StartAsync(string role = "all", IDictionary<string, string?>? overrides = null)
+    /// <param name="database">The connection string of an existing database (another app's, stopped: a restart with other
+    /// settings); that database is left in place when this app is disposed. By default a new database, dropped at the end.</param>
+    public static async Task<AlertNetTestApp> StartAsync(string role = "all", IDictionary<string, string?>? overrides = null, string? database = null)
     {
-        var connectionString = await TestCluster.CreateDatabaseAsync();
+        var connectionString = database ?? await TestCluster.CreateDatabaseAsync();
         var port = FreePort();
         var settings = new Dictionary<string, string?>
         {
@@ -102,7 +107,7 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
         app.AnnounceMode();
         await app.StartAsync();
-        return new AlertNetTestApp(app, connectionString, settings, logs);
+        return new AlertNetTestApp(app, connectionString, settings, logs, ownsDatabase: database is null);
     }
 
     public async Task<HttpClient> ClientWithRoleAsync(string role)
@@ -326,7 +331,10 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         Http.Dispose();
-        await TestCluster.DropDatabaseAsync(ConnectionString);
+        if (_ownsDatabase)
+        {
+            await TestCluster.DropDatabaseAsync(ConnectionString);
+        }
     }
 
     private static int FreePort()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using Dapper;
@@ -55,7 +54,7 @@ public static partial class NumberScan
     /// <summary>The needles found in a pg_dump of the database (its text, and every bytea value decoded).</summary>
     public static async Task<IReadOnlyList<string>> InDumpAsync(string connectionString, IReadOnlyCollection<string> needles)
     {
-        var dump = await PgDumpAsync(connectionString);
+        var dump = await PgDump.RunAsync(connectionString);
         Assert.Contains("phone_cipher", dump, StringComparison.Ordinal);
         var decoded = string.Join('\n', ByteaLiteral().Matches(dump).Select(m => Encoding.Latin1.GetString(Convert.FromHexString(m.Groups[1].Value))));
         return needles.Where(n => dump.Contains(n, StringComparison.OrdinalIgnoreCase) || decoded.Contains(n, StringComparison.OrdinalIgnoreCase))
@@ -65,28 +64,6 @@ public static partial class NumberScan
     /// <summary>The lines holding any needle.</summary>
     public static IReadOnlyList<string> LinesHolding(IEnumerable<string> lines, IReadOnlyCollection<string> needles) =>
         lines.Where(line => needles.Any(n => line.Contains(n, StringComparison.OrdinalIgnoreCase))).ToList();
-
-    /// <summary>pg_dump of the newest PostgreSQL on the machine, as infra/postgres.sh picks its binaries.</summary>
-    private static async Task<string> PgDumpAsync(string connectionString)
-    {
-        var pgDump = Directory.GetDirectories("/usr/lib/postgresql")
-            .OrderBy(d => int.TryParse(Path.GetFileName(d), out var v) ? v : 0)
-            .Select(d => Path.Combine(d, "bin", "pg_dump"))
-            .Last(File.Exists);
-        var target = new NpgsqlConnectionStringBuilder(connectionString);
-        var start = new ProcessStartInfo(pgDump, ["-h", target.Host!, "-p", target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "-U", target.Username!, "-d", target.Database!, "--no-owner"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, "pg_dump failed: " + await errors);
-        return await output;
-    }
 
     // A bytea value in pg_dump's COPY data: \\x followed by hex digits.
     [GeneratedRegex(@"\\\\x([0-9a-f]+)")]

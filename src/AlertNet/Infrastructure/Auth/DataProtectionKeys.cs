@@ -25,6 +25,34 @@ public static class DataProtectionKeys
         return services;
     }
 
+    /// <summary>Key rotation (Privacy/KeyRotation.cs): the key XML with each secret AlertNet's encryptor wrote moved to the
+    /// current key and ciphertext format, or null when every one already is.</summary>
+    public static string? Reencrypt(string xml, PersonalDataProtector protector)
+    {
+        var root = XElement.Parse(xml);
+        var changed = false;
+        foreach (var secret in EncryptedSecrets(root).Where(e => !protector.IsCurrent(Convert.FromBase64String(e.Value))))
+        {
+            var plain = protector.Decrypt(Convert.FromBase64String(secret.Value), CipherPlaces.DataProtectionKey);
+            secret.Value = Convert.ToBase64String(protector.Encrypt(plain, CipherPlaces.DataProtectionKey));
+            changed = true;
+        }
+
+        return changed ? root.ToString(SaveOptions.DisableFormatting) : null;
+    }
+
+    /// <summary>True when the key XML holds a secret that is not under the current key and format.</summary>
+    public static bool NeedsRotation(string xml, PersonalDataProtector protector) =>
+        EncryptedSecrets(XElement.Parse(xml)).Any(e => !protector.IsCurrent(Convert.FromBase64String(e.Value)));
+
+    /// <summary>The encryptedKey elements of every encryptedSecret that <see cref="KeyXmlDecryptor"/> reads.</summary>
+    private static List<XElement> EncryptedSecrets(XElement root) =>
+        root.DescendantsAndSelf()
+            .Where(e => e.Name.LocalName == "encryptedSecret"
+                        && ((string?)e.Attribute("decryptorType"))?.StartsWith(typeof(KeyXmlDecryptor).FullName!, StringComparison.Ordinal) == true)
+            .SelectMany(e => e.Elements().Where(child => child.Name.LocalName == "encryptedKey"))
+            .ToList();
+
     private sealed class PostgresXmlRepository(NpgsqlDataSource db) : IXmlRepository
     {
         // The data-protection API is synchronous; it reads keys once and caches them.
@@ -45,7 +73,7 @@ public static class DataProtectionKeys
     private sealed class KeyXmlEncryptor(PersonalDataProtector protector) : IXmlEncryptor
     {
         public EncryptedXmlInfo Encrypt(XElement plaintextElement) =>
-            new(new XElement("encryptedKey", Convert.ToBase64String(protector.Encrypt(plaintextElement.ToString(SaveOptions.DisableFormatting)))),
+            new(new XElement("encryptedKey", Convert.ToBase64String(protector.Encrypt(plaintextElement.ToString(SaveOptions.DisableFormatting), CipherPlaces.DataProtectionKey))),
                 typeof(KeyXmlDecryptor));
     }
 }
@@ -54,5 +82,5 @@ public static class DataProtectionKeys
 public sealed class KeyXmlDecryptor(IServiceProvider services) : IXmlDecryptor
 {
     public XElement Decrypt(XElement encryptedElement) =>
-        XElement.Parse(services.GetRequiredService<PersonalDataProtector>().Decrypt(Convert.FromBase64String(encryptedElement.Value)));
+        XElement.Parse(services.GetRequiredService<PersonalDataProtector>().Decrypt(Convert.FromBase64String(encryptedElement.Value), CipherPlaces.DataProtectionKey));
 }
