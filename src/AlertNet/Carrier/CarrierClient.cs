@@ -129,7 +129,11 @@ public sealed class CarrierClient
             return await CallAsync("delete", async () =>
             {
                 await MessageResource.DeleteAsync(pathSid: sid, client: _twilio);
-                return true;
+                // The provider answers a deletion with 204 No Content. Any other 2xx is not its answer (a proxy's page, say):
+                // ask again rather than forget a message that may still be there (a second DELETE of a deleted one is a 404).
+                return ProviderResponseRecorder.LastStatus == 204
+                    ? true
+                    : throw new CarrierException("delete", CarrierFailure.NoAnswer, ProviderResponseRecorder.LastStatus, 0, "UnexpectedAnswer");
             });
         }
         catch (CarrierException error) when (error.HttpStatus == 404 || error.Code == 20404)

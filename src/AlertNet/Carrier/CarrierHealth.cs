@@ -6,7 +6,11 @@ using Npgsql;
 namespace AlertNet.Carrier;
 
 /// <summary>A sender the provider has not been answering for, as every process has reported it.</summary>
-public sealed record CarrierOutage(string Sender, DateTimeOffset DownSince, string? LastFailure);
+public sealed record CarrierOutage(string Sender, DateTime DownSince, string? LastFailure)
+{
+    /// <summary>When it went down, in UTC.</summary>
+    public DateTimeOffset DownSinceUtc => new(DateTime.SpecifyKind(DownSince, DateTimeKind.Utc));
+}
 
 /// <summary>Whether the provider answers, per sender. Each process's circuits report here when they open or close; the
 /// state is kept in PostgreSQL (carrier_status) so that the web process, which may send nothing itself, can tell

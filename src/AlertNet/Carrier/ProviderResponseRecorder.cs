@@ -17,6 +17,9 @@ public sealed class ProviderResponseRecorder : DelegatingHandler
         return box;
     }
 
+    /// <summary>The status of the answer to the last request on this async flow (0: none yet).</summary>
+    public static int LastStatus => Current.Value?.Value ?? 0;
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken);

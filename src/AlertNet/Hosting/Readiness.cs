@@ -58,7 +58,7 @@ public static class Readiness
         {
             var outages = await carrier.OutagesAsync(cancellationToken);
             provider = outages.Count == 0 ? "reachable"
-                : string.Join("; ", outages.Select(o => $"unreachable since {o.DownSince.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} (sender {o.Sender})"));
+                : string.Join("; ", outages.Select(o => $"unreachable since {o.DownSinceUtc.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} (sender {o.Sender})"));
         }
         catch (NpgsqlException)
         {

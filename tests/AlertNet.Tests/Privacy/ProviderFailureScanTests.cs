@@ -41,6 +41,8 @@ public sealed class ProviderFailureScanTests : IAsyncLifetime
             ["Delivery:StatusCheckSeconds"] = "1",
             ["Delivery:SentNoReceiptSeconds"] = "600",
             ["Metrics:Port"] = _metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Each failed request is a debug line: the test reads them where the proxy cannot count (refused connections).
+            ["Logging:LogLevel:AlertNet"] = "Debug",
         });
         _proxy.TargetPort = new Uri(_app.BaseUrl).Port;
     }
@@ -66,35 +68,49 @@ public sealed class ProviderFailureScanTests : IAsyncLifetime
             a => a.GetProperty("counts").GetProperty("delivered").GetInt32() == 2 && a.GetProperty("counts").GetProperty("sent").GetInt32() == 1,
             TimeSpan.FromSeconds(30), () => "the alert to reach the carrier");
 
+        var during = 0L;
         foreach (var fault in Faults)
         {
             _proxy.Mode = fault;
+            if (fault == CarrierMode.Hang)
+            {
+                // An alert whose sends get no answer: each is looked for at the provider before any new attempt, in every
+                // mode that follows.
+                during = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Second alert" } });
+            }
+
             // A text now: its reply is sent (and fails), its inbound record is deleted (and fails). A send with no answer
             // (Hang) leaves a reply in doubt, so the lookup before any new attempt follows in every later mode.
             _ = Task.Run(() => _app.Services.GetRequiredService<SimulatedHandsets>().TextAsync(Numbers[0], "HELP"));
             if (fault == CarrierMode.Refuse)
             {
                 // Nothing listens, so the proxy cannot count: AlertNet's own debug lines say what was refused.
-                await Eventually.TrueAsync(() => Operations.All(op => _app.Logs.Lines.Any(l => IsUnreachable(l, op))),
-                    TimeSpan.FromSeconds(60), "every operation to meet a refused connection");
+                await Eventually.ValueAsync(() => Task.FromResult("missing " + string.Join(",", Operations.Where(op => !_app.Logs.Lines.Any(l => IsUnreachable(l, op))))),
+                    missing => missing == "missing ", TimeSpan.FromSeconds(60), () => "every operation to meet a refused connection");
             }
             else
             {
-                await Eventually.TrueAsync(() => Operations.All(op => _proxy.Seen(fault, op) > 0), TimeSpan.FromSeconds(60),
-                    $"every operation to meet {fault}");
+                await Eventually.ValueAsync(() => Task.FromResult("missing " + string.Join(",", Operations.Where(op => _proxy.Seen(fault, op) == 0))),
+                    missing => missing == "missing ", TimeSpan.FromSeconds(60), () => $"every operation to meet {fault}");
             }
         }
 
         _proxy.Mode = CarrierMode.Up;
         // Back up: the replies in doubt are looked for, then sent; every final message is deleted at the carrier; nothing
         // is left of the inbound texts either (the no-receipt message is not final: it stays until it is).
-        await Eventually.TrueAsync(async () =>
+        await Eventually.ValueAsync(async () =>
             {
                 await using var db = await _app.Db.OpenConnectionAsync();
-                return await db.ExecuteScalarAsync<long>("SELECT count(*) FROM outbound_replies") == 0
-                       && !_app.Carrier.Held.Any(m => m.To != DrillMagicNumbers.NoReceipt);
-            }, TimeSpan.FromSeconds(90), "the carrier to be emptied");
+                var replies = await db.ExecuteScalarAsync<long>("SELECT count(*) FROM outbound_replies");
+                var held = _app.Carrier.Held.Where(m => m.To != DrillMagicNumbers.NoReceipt).GroupBy(m => m.Direction)
+                    .Select(g => $"{g.Key} {g.Count()}");
+                return $"replies queued {replies}; held: {string.Join(", ", held)}";
+            }, state => state == "replies queued 0; held: ", TimeSpan.FromSeconds(120), () => "the carrier to be emptied");
         Assert.Equal(Faults.Length, _app.RepliesSince(Numbers[0], 1).Count());
+        // The alert sent into the outage reached everyone once (nothing was accepted while the carrier failed).
+        await Eventually.ValueAsync(() => AlertNetTestApp.GetAlertAsync(organizer, during),
+            a => a.GetProperty("counts").GetProperty("delivered").GetInt32() == 2, TimeSpan.FromSeconds(60), () => "the second alert to arrive");
+        Assert.All(Numbers, n => Assert.Equal(2, _app.Carrier.AlertCountTo(n)));
 
         var needles = Numbers.SelectMany(NumberScan.Formats).ToList();
         await using var connection = await _app.Db.OpenConnectionAsync();
