@@ -134,6 +134,16 @@ internal static class Emulator
             return Results.NoContent();
         });
 
+        // A phone texting the service: the text becomes an inbound record here (as at Twilio) and is posted, signed, to
+        // AlertNet's inbound webhook. Answers the webhook's HTTP status.
+        app.MapPost("/bench/text", async (HandsetTextRequest text, SimulatedHandsets handsets, CancellationToken cancellationToken) =>
+            (await handsets.TextAsync(text.From, text.Body, webhookUrl: text.WebhookUrl, cancellationToken: cancellationToken)).WebhookStatus);
+
+        // The message records this carrier still holds (not deleted through the API), by direction: what a subpoena
+        // to the provider would find.
+        app.MapGet("/bench/held", (CarrierSimulator carrier) =>
+            carrier.Held.GroupBy(m => m.Direction, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+
         // Long poll: answers as soon as the first request carrying the marker has arrived (its timestamp), or
         // 404 after timeoutMs. One waiting request instead of a poll loop keeps the benchmark's own load low.
         app.MapGet("/bench/mark/{marker}", async (string marker, int timeoutMs, ArrivalMarks marks, CancellationToken cancellationToken) =>
@@ -159,6 +169,9 @@ internal static class Emulator
             _marks.GetOrAdd(marker, static _ => new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
     }
 }
+
+/// <summary>A text from <see cref="From"/> to the service, posted to <see cref="WebhookUrl"/>.</summary>
+internal sealed record HandsetTextRequest(string From, string Body, string WebhookUrl);
 
 /// <summary>The emulator's counters since its last reset.</summary>
 internal sealed record EmulatorStats(long CreateRequests, long CallbacksPosted, long CallbacksFailed, long WorkingSet,

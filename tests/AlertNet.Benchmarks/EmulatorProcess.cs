@@ -83,6 +83,20 @@ internal sealed class EmulatorProcess : IAsyncDisposable
         await _http.GetFromJsonAsync<Dictionary<string, int>>("/bench/recipients", cancellationToken)
         ?? throw new InvalidOperationException("No recipient counts from the emulator.");
 
+    /// <summary>Texts <paramref name="body"/> from <paramref name="from"/> to AlertNet's inbound webhook through the
+    /// emulator, as a phone would; returns the webhook's HTTP status.</summary>
+    public async Task<int> TextAsync(string from, string body, string webhookUrl, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsJsonAsync("/bench/text", new HandsetTextRequest(from, body, webhookUrl), cancellationToken);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<int>(cancellationToken);
+    }
+
+    /// <summary>Message records the emulator still holds, by direction.</summary>
+    public async Task<Dictionary<string, int>> HeldAsync(CancellationToken cancellationToken) =>
+        await _http.GetFromJsonAsync<Dictionary<string, int>>("/bench/held", cancellationToken)
+        ?? throw new InvalidOperationException("No held counts from the emulator.");
+
     public async Task ResetAsync(CancellationToken cancellationToken)
     {
         using var response = await _http.PostAsync("/bench/reset", null, cancellationToken);

@@ -21,6 +21,10 @@ public sealed class CarrierCircuit(string sender, CarrierOptions options, TimePr
 
     public string Sender { get; } = sender;
 
+    /// <summary>How metrics name the sender: its last four digits, like screens. A full number in a metrics store is one more
+    /// copy to keep track of, and the last four are enough to tell an organization's few senders apart.</summary>
+    public string SenderLabel => Sender.Length <= 4 ? Sender : "*" + Sender[^4..];
+
     public bool IsOpen
     {
         get

@@ -28,7 +28,7 @@ public sealed class CarrierHealth(NpgsqlDataSource db, IMeterFactory meters, ILo
         if (Interlocked.Exchange(ref _gaugeCreated, 1) == 0)
         {
             meters.Create(Infrastructure.Telemetry.AlertNetMetrics.MeterName).CreateObservableGauge("alertnet.carrier.up",
-                () => _circuits.Values.Select(c => new Measurement<int>(c.IsOpen ? 0 : 1, new KeyValuePair<string, object?>("sender", c.Sender))),
+                () => _circuits.Values.Select(c => new Measurement<int>(c.IsOpen ? 0 : 1, new KeyValuePair<string, object?>("sender", c.SenderLabel))),
                 "{sender}", "1 while this process's requests to the provider through the sender succeed, 0 while its circuit is open");
         }
     }

@@ -18,11 +18,11 @@ public sealed class CarrierOptions
 
     /// <summary>Deletion requests per second per process (the provider's API limits are per account).</summary>
     [Range(0.1, 1000)]
-    public double DeletesPerSecond { get; set; } = 20;
+    public double DeletesPerSecond { get; set; } = 100;
 
     /// <summary>Deletion requests in flight per process: few, so deletions never take the connections sends need.</summary>
     [Range(1, 64)]
-    public int DeleteConcurrency { get; set; } = 4;
+    public int DeleteConcurrency { get; set; } = 8;
 
     /// <summary>Outage failures in a row (connection refused, timeouts, 5xx) that open a sender's circuit.</summary>
     [Range(1, 1000)]

@@ -76,12 +76,24 @@ public sealed class ProviderDeletions : BackgroundService
             new { sids = sids.ToArray() })).ToHashSet(StringComparer.Ordinal);
     }
 
-    /// <summary>A queued message the provider reports final: delete it now rather than at its scheduled time.</summary>
-    public async Task DueNowAsync(string sid, CancellationToken cancellationToken)
+    /// <summary>A reply or test send the provider reports final: delete it now rather than at its scheduled time. The
+    /// callback can come before AlertNet has recorded the provider's answer to the send (and queued the SID itself), so it
+    /// queues the SID if it is not there yet; the later queueing then finds it and changes nothing. Only signed callbacks
+    /// of AlertNet's own messages get here.</summary>
+    public async Task DueNowAsync(string sid, string kind, CancellationToken cancellationToken)
     {
+        if (string.IsNullOrEmpty(sid) || sid.Length > 64)
+        {
+            return;
+        }
+
         await using var connection = await _db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE carrier_deletions SET due_at = now() WHERE sid = @sid AND due_at > now()", new { sid }, cancellationToken: cancellationToken));
+            """
+            INSERT INTO carrier_deletions (sid, kind, due_at) VALUES (@sid, @kind, now())
+            ON CONFLICT (sid) DO UPDATE SET due_at = now() WHERE carrier_deletions.due_at > now()
+            """,
+            new { sid, kind }, cancellationToken: cancellationToken));
     }
 
     /// <summary>What is still at the provider, for the overview and the metric.</summary>

@@ -35,7 +35,7 @@ public static class ReceiveStatusCallbackEndpoint
                     // A reply or a test send has no delivery: its final status only means it may be deleted now.
                     if (state is not null && DeliveryState.Rank(state) == DeliveryState.Rank(DeliveryState.Delivered))
                     {
-                        await deletions.DueNowAsync(form["MessageSid"].ToString(), cancellationToken);
+                        await deletions.DueNowAsync(form["MessageSid"].ToString(), kind, cancellationToken);
                     }
 
                     return Results.Ok();

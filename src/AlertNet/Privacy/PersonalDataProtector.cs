@@ -21,6 +21,9 @@ public enum IndexPurpose
 
     /// <summary>inbound_messages.sid_hash: a repeated MessageSid is processed once, without keeping the SID.</summary>
     InboundMessageSid = 3,
+
+    /// <summary>sender_budgets.sender_index: replies and reports one number may cause in an hour.</summary>
+    SenderBudget = 4,
 }
 
 /// <summary>Encrypts phone numbers and subscriber texts (AES-256-GCM) and computes their blind index (HMAC-SHA256), so the

@@ -58,7 +58,7 @@ public sealed class PurgeSubscribers(NpgsqlDataSource db, AuditLog audit, IOptio
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 var counts = await connection.QuerySingleAsync<(long Subscribers, long Memberships, long Inbound, long Reports)>(new CommandDefinition(
                     """
-                    LOCK TABLE deliveries, subscribers, memberships, inbound_messages, hotline_reports, unknown_text_hints
+                    LOCK TABLE deliveries, subscribers, memberships, inbound_messages, hotline_reports, unknown_text_hints, sender_budgets
                         IN ACCESS EXCLUSIVE MODE;
                     SELECT (SELECT count(*) FROM subscribers), (SELECT count(*) FROM memberships),
                            (SELECT count(*) FROM inbound_messages), (SELECT count(*) FROM hotline_reports)
@@ -70,7 +70,7 @@ public sealed class PurgeSubscribers(NpgsqlDataSource db, AuditLog audit, IOptio
                 await connection.ExecuteAsync(new CommandDefinition(
                     """
                     ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_subscriber_id_fkey;
-                    TRUNCATE memberships, subscribers, inbound_messages, hotline_reports, unknown_text_hints;
+                    TRUNCATE memberships, subscribers, inbound_messages, hotline_reports, unknown_text_hints, sender_budgets;
                     ALTER TABLE deliveries ADD CONSTRAINT deliveries_subscriber_id_fkey
                         FOREIGN KEY (subscriber_id) REFERENCES subscribers (id) ON DELETE SET NULL NOT VALID;
                     """, transaction: transaction, cancellationToken: cancellationToken));

@@ -48,6 +48,7 @@ public sealed class RetentionJob(NpgsqlDataSource db, AuditLog audit, IOptions<P
             var other = await DeleteInBatchesAsync("unknown_text_hints", "last_hint_at", cutoff, cancellationToken)
                 + await DeleteInBatchesAsync("pending_sms_alerts", "created_at", cutoff, cancellationToken)
                 + await DeleteFinishedJobsAsync(cutoff, cancellationToken)
+                + await ForgetSenderBudgetsAsync(cancellationToken)
                 + await ForgetWhatsAppWindowsAsync(cancellationToken);
             var result = new RetentionResult(alerts, unlinked, inbound, reports, other);
             await audit.RecordAsync(actor, "retention.run", null, new { days, cutoff, result }, cancellationToken);
@@ -138,6 +139,14 @@ public sealed class RetentionJob(NpgsqlDataSource db, AuditLog audit, IOptions<P
         """
         UPDATE subscribers SET last_whatsapp_inbound_at = NULL
         WHERE id IN (SELECT id FROM subscribers WHERE last_whatsapp_inbound_at < now() - interval '2 days' LIMIT @batch)
+        """,
+        new { batch = options.Value.BatchSize }, cancellationToken);
+
+    /// <summary>Hourly reply and report counts (Subscribers/SenderLimits.cs) are needed only during their hour.</summary>
+    private Task<long> ForgetSenderBudgetsAsync(CancellationToken cancellationToken) => RepeatInBatchesAsync(
+        """
+        DELETE FROM sender_budgets WHERE (sender_index, kind, hour) IN (
+            SELECT sender_index, kind, hour FROM sender_budgets WHERE hour < date_trunc('hour', now()) LIMIT @batch)
         """,
         new { batch = options.Value.BatchSize }, cancellationToken);
 

@@ -17,7 +17,8 @@ public sealed record ReceiveInboundMessage(string MessageSid, SubscriberAddress 
     : Mediator.ICommand<string?>;
 
 public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDataProtector protector, Replies replies,
-    ReceiveReport reports, ProposeSmsAlert proposeAlert, ConfirmSmsAlert confirmAlert, ReplyOutbox outbox, IOptions<AlertNetOptions> options)
+    ReceiveReport reports, ProposeSmsAlert proposeAlert, ConfirmSmsAlert confirmAlert, ReplyOutbox outbox, SenderLimits limits,
+    IOptions<AlertNetOptions> options)
     : ICommandHandler<ReceiveInboundMessage, string?>
 {
     /// <summary>Text AlertNet does not understand gets a hint at most this often per number; otherwise silence.</summary>
@@ -67,8 +68,9 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
         await Carrier.ProviderDeletions.QueueAsync(connection, transaction, [message.MessageSid], Carrier.ProviderDeletions.Inbound,
             cancellationToken);
         var conversation = new Conversation(connection, transaction, message, phoneIndex, protector, replies, reports, proposeAlert,
-            confirmAlert, options.Value);
+            confirmAlert, limits, id, options.Value);
         var reply = await conversation.AnswerAsync(keyword, cancellationToken);
+        reply = await WithinLimitsAsync(connection, transaction, message.From, reply, cancellationToken);
         if (message.From.Channel == SubscriberAddress.WhatsApp)
         {
             // After the answer, so a JOIN's new subscription has its window open too.
@@ -92,12 +94,37 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
         return reply;
     }
 
+    /// <summary>A reply goes out only to an allowed country, and only while the number's hourly reply budget lasts: a
+    /// flood of texts from one number (or SMS pumping from numbers abroad) gets silence, and costs nothing more.</summary>
+    private async Task<string?> WithinLimitsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, SubscriberAddress from,
+        string? reply, CancellationToken cancellationToken)
+    {
+        if (reply is null)
+        {
+            return null;
+        }
+
+        if (!limits.IsAllowedCountry(from))
+        {
+            limits.Refused("country");
+            return null;
+        }
+
+        if (await limits.TakeAsync(connection, transaction, from, SenderLimits.Reply, cancellationToken) > limits.RepliesPerHour)
+        {
+            limits.Refused("replies");
+            return null;
+        }
+
+        return reply;
+    }
+
     /// <summary>One inbound text and what AlertNet answers. An opted-out number hears nothing more, except
     /// the answer to HELP and to an explicit JOIN or START. Organizer commands (ALERT, YES with a code) exist only
     /// for registered organizer phones: from any other number they are ordinary text, and get the ordinary answer.</summary>
     private sealed class Conversation(NpgsqlConnection connection, NpgsqlTransaction transaction, ReceiveInboundMessage message,
         byte[] phoneIndex, PersonalDataProtector protector, Replies replies, ReceiveReport reports, ProposeSmsAlert proposeAlert,
-        ConfirmSmsAlert confirmAlert, AlertNetOptions options)
+        ConfirmSmsAlert confirmAlert, SenderLimits limits, long inboundId, AlertNetOptions options)
     {
         private string? _known;
 
@@ -142,6 +169,12 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
                         return replies.Get("confirmed", _known ?? keyword.Language, string.Join(", ", confirmed));
                     }
 
+                    if (!limits.IsAllowedCountry(message.From))
+                    {
+                        limits.Refused("country"); // START re-subscribes: as JOIN, not from elsewhere
+                        return null;
+                    }
+
                     var wasSubscribed = await SubscriberStore.OptInAsync(connection, transaction, phoneIndex, cancellationToken);
                     return wasSubscribed ? replies.Get("optIn", _known ?? keyword.Language) : replies.Get("help", keyword.Language);
 
@@ -156,8 +189,7 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
                     return await OptedOutAsync(cancellationToken) ? null : replies.Get("rights", _known ?? keyword.Language);
 
                 case KeywordKind.Report:
-                    return await reports.AnswerAsync(connection, transaction, message.From, phoneIndex, keyword, message.Body, _known,
-                        cancellationToken);
+                    return await ReportAsync(keyword, cancellationToken);
 
                 case KeywordKind.Alert when await OrganizerAsync(cancellationToken) is { } organizer:
                     return await proposeAlert.AnswerAsync(connection, transaction, organizer, keyword, message.Body, cancellationToken);
@@ -183,8 +215,15 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
             }
         }
 
-        private async Task<string> JoinAsync(GroupRef group, string? keywordLanguage, CancellationToken cancellationToken)
+        private async Task<string?> JoinAsync(GroupRef group, string? keywordLanguage, CancellationToken cancellationToken)
         {
+            if (!limits.IsAllowedCountry(message.From))
+            {
+                // Nobody from elsewhere is subscribed to every future alert (SMS pumping), and they hear nothing.
+                limits.Refused("country");
+                return null;
+            }
+
             var language = keywordLanguage ?? _known ?? options.DefaultLanguage;
             var status = await SubscriberStore.JoinGroupAsync(connection, transaction, message.From.Channel, phoneIndex,
                 id => protector.Encrypt(message.From.E164, CipherPlaces.SubscriberPhone(id)), language, group, cancellationToken);
@@ -199,6 +238,31 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
                 protector.PurposeIndex(IndexPurpose.UnknownTextHint, message.From.E164), HintInterval, cancellationToken)
                 ? replies.Get("unknown", _known)
                 : null;
+
+        /// <summary>Reports beyond the hourly budget: one more is stored without a reply (it may matter), the rest are
+        /// dropped, their text not kept, so one number cannot fill the inbox.</summary>
+        private async Task<string?> ReportAsync(KeywordMatch keyword, CancellationToken cancellationToken)
+        {
+            var used = keyword.Argument.Length == 0 ? 0
+                : await limits.TakeAsync(connection, transaction, message.From, SenderLimits.Report, cancellationToken);
+            if (used > limits.ReportsPerHour + 1)
+            {
+                limits.Refused("reports");
+                await connection.ExecuteAsync(new CommandDefinition("UPDATE inbound_messages SET body_cipher = NULL WHERE id = @inboundId",
+                    new { inboundId }, transaction, cancellationToken: cancellationToken));
+                return null;
+            }
+
+            var reply = await reports.AnswerAsync(connection, transaction, message.From, phoneIndex, keyword, message.Body, _known,
+                cancellationToken);
+            if (used == limits.ReportsPerHour + 1)
+            {
+                limits.Refused("reports");
+                return null;
+            }
+
+            return reply;
+        }
 
         private Task<OrganizerPhone?> OrganizerAsync(CancellationToken cancellationToken) =>
             OrganizerPhones.FindAsync(connection, transaction, protector, message.From.E164, cancellationToken);

@@ -9,6 +9,8 @@ public static class SubscribersSetup
     public static IServiceCollection AddAlertNetSubscribers(this IServiceCollection services)
     {
         services.TryAddSingleton<Replies>();
+        services.AddOptions<SubscribersOptions>().BindConfiguration(SubscribersOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<SenderLimits>();
         services.AddSingleton<OrganizerPhones>();
         services.AddSingleton<ProposeSmsAlert>();
         services.AddSingleton<ConfirmSmsAlert>();

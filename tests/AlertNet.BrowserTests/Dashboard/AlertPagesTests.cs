@@ -42,7 +42,7 @@ public sealed class AlertPagesTests
         await Expect(composer.Locator("#preview")).ToContainTextAsync("people will get it");
         await composer.GetByRole(AriaRole.Button, new() { Name = "Send me a test" }).ClickAsync();
         await Expect(composer.Locator("#test-result")).ToContainTextAsync("Test sent to ••• ••• 8190");
-        Assert.Equal(1, _browser.App.Carrier.AlertCountTo(phone));
+        Assert.Equal(1, _browser.App.Carrier.TestSendCountTo(phone));
         await BrowserApp.ScreenshotAsync(composer, "compose");
 
         await composer.GetByRole(AriaRole.Button, new() { Name = "Send alert" }).ClickAsync();

@@ -36,7 +36,7 @@ public sealed class DashboardTests : IAsyncLifetime
     {
         await _app.JoinAllAsync(AlertNetTestApp.Numbers(3, first: 7300));
         await _app.JoinAllAsync([DrillMagicNumbers.InvalidNumber, DrillMagicNumbers.LandlineOrUnreachableCarrier,
-            DrillMagicNumbers.Unreachable, DrillMagicNumbers.OptedOut]);
+            DrillMagicNumbers.Unreachable, DrillMagicNumbers.OptedOutAtCarrier]);
         var id = await AlertNetTestApp.TriggerAlertAsync(_organizer, new { type = "urgent", bodies = new { en = "Agents at 5th and Main" } });
         await AlertNetTestApp.WaitUntilSettledAsync(_organizer, id, expectedRecipients: 7);
 
@@ -44,7 +44,7 @@ public sealed class DashboardTests : IAsyncLifetime
 
         Assert.Equal(7, dashboard.GetProperty("recipients").GetInt32());
         Assert.Equal(
-            ["Queued 0", "Delivering 0", "Delivered 3", "Not delivered 1", "Failed 2", "Opted out 1", "Expired 0", "Cancelled 0"],
+            ["Queued 0", "Delivering 0", "Delivered 3", "Sent, no receipt 0", "Not delivered 1", "Failed 2", "Opted out 1", "Expired 0", "Cancelled 0"],
             dashboard.GetProperty("counts").EnumerateArray().Select(c => $"{c.GetProperty("label").GetString()} {c.GetProperty("count").GetInt32()}"));
         Assert.Equal(100, dashboard.GetProperty("progressPercent").GetDouble());
         Assert.Equal(50, dashboard.GetProperty("failurePercent").GetDouble());

@@ -39,6 +39,9 @@ public sealed class HostileInputTests : IAsyncLifetime
         "   ",
     ];
 
+    /// <summary>Kestrel's default KestrelServerLimits.MaxRequestLineSize (8 KB).</summary>
+    private const int KestrelMaxRequestLine = 8 * 1024;
+
     private AlertNetTestApp _app = null!;
     private HttpClient _organizer = null!;
     private readonly ConcurrentBag<string> _serverErrors = [];
@@ -194,8 +197,24 @@ public sealed class HostileInputTests : IAsyncLifetime
             {
                 var form = new Dictionary<string, string> { ["MessageSid"] = "SM1", ["MessageStatus"] = "delivered", ["To"] = "+12025550177" };
                 form[c.Field] = c.Value;
-                using var response = await _app.PostSignedAsync($"/webhooks/twilio/status?deliveryId={Uri.EscapeDataString(c.Value)}", form);
-                Check("status " + c.Field, c.Value, response, await response.Content.ReadAsStringAsync(cancellationToken), inUrl: true);
+                var path = $"/webhooks/twilio/status?deliveryId={Uri.EscapeDataString(c.Value)}";
+                HttpResponseMessage response;
+                try
+                {
+                    response = await _app.PostSignedAsync(path, form);
+                }
+                catch (HttpRequestException) when (path.Length > KestrelMaxRequestLine)
+                {
+                    // Kestrel answers a request line over its limit with 414 and closes the connection at once; a client
+                    // still writing the rest of a 100 KB URL then gets a broken pipe instead of reading the 414. Refused
+                    // either way, and AlertNet never saw it.
+                    return;
+                }
+
+                using (response)
+                {
+                    Check("status " + c.Field, c.Value, response, await response.Content.ReadAsStringAsync(cancellationToken), inUrl: true);
+                }
             });
 
         Assert.True(_serverErrors.IsEmpty, string.Join('\n', _serverErrors.Order(StringComparer.Ordinal)));

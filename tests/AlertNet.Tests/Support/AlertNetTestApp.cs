@@ -82,6 +82,9 @@ public sealed class AlertNetTestApp : IAsyncDisposable
             // Replies go through the REST API; the inbound webhook waits for its reply to be handed over, so that a
             // test reads the reply as soon as the webhook has answered, however loaded the machine.
             ["Twilio:ReplyWaitSeconds"] = "30",
+            // Many tests text one number dozens of times within a minute; SenderLimitsTests checks the real limits.
+            ["Subscribers:RepliesPerHour"] = "10000",
+            ["Subscribers:ReportsPerHour"] = "10000",
             ["urls"] = $"http://127.0.0.1:{port}",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
@@ -337,7 +340,7 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -13,6 +13,9 @@ public static class CarrierViews
     /// <summary>Alert messages accepted for this exact address.</summary>
     public static int AlertCountTo(this CarrierSimulator carrier, string to) => carrier.ReceivedBy(to).Count(IsAlert);
 
+    /// <summary>Test sends ("Send me a test") accepted for this exact address.</summary>
+    public static int TestSendCountTo(this CarrierSimulator carrier, string to) => carrier.ReceivedBy(to).Count(IsTestSend);
+
     /// <summary>Alert messages per recipient address.</summary>
     public static IReadOnlyDictionary<string, int> AlertCountsByRecipient(this CarrierSimulator carrier) =>
         carrier.Messages.Where(IsAlert).GroupBy(m => m.To).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
@@ -23,6 +26,9 @@ public static class CarrierViews
 
     public static bool IsReply(SimulatedMessage message) =>
         message.StatusCallback?.Contains("kind=reply", StringComparison.Ordinal) == true;
+
+    public static bool IsTestSend(SimulatedMessage message) =>
+        message.StatusCallback?.Contains("kind=test", StringComparison.Ordinal) == true;
 
     public static bool IsAlert(SimulatedMessage message) =>
         message.StatusCallback?.Contains("deliveryId=", StringComparison.Ordinal) == true;

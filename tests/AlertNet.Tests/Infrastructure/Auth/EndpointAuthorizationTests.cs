@@ -27,6 +27,7 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
         ["POST /drill/twilio/2010-04-01/Accounts/{accountSid}/Messages.json"] = Access.TwilioBasicAuth,
         ["GET /drill/twilio/2010-04-01/Accounts/{accountSid}/Messages.json"] = Access.TwilioBasicAuth,
         ["GET /drill/twilio/2010-04-01/Accounts/{accountSid}/Messages/{sid}.json"] = Access.TwilioBasicAuth,
+        ["DELETE /drill/twilio/2010-04-01/Accounts/{accountSid}/Messages/{sid}.json"] = Access.TwilioBasicAuth,
 
         ["POST /api/alerts"] = Access.Organize,
         ["POST /api/alerts/preview"] = Access.Organize,
