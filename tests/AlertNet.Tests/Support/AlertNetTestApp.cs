@@ -76,6 +76,8 @@ public sealed class AlertNetTestApp : IAsyncDisposable
             ["ConnectionStrings:AlertNet"] = connectionString,
             ["AlertNet:PublicBaseUrl"] = $"http://127.0.0.1:{port}",
             ["AlertNet:Role"] = role,
+            // Drill on purpose: a server without credentials outside Development refuses to start otherwise.
+            ["AlertNet:Mode"] = "drill",
             ["AlertNet:EncryptionKey"] = KeyFile.NewKey(),
             ["AlertNet:BlindIndexKey"] = KeyFile.NewKey(),
             ["Twilio:DrillAuthToken"] = Guid.NewGuid().ToString("N"),
