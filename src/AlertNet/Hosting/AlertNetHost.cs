@@ -59,6 +59,7 @@ public static class AlertNetHost
     public static WebApplication MapAlertNet(this WebApplication app)
     {
         app.UseAlertNetMetrics();
+        app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseAlertNetWeb();
         app.UseRouting();
