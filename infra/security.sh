@@ -17,6 +17,8 @@ out=docs/security.md
 filter="FullyQualifiedName~AlertNet.Tests.Security|FullyQualifiedName~EndpointAuthorizationTests|FullyQualifiedName~CookieSessionTests"
 filter+="|FullyQualifiedName~AdminPagesTests|FullyQualifiedName~PropertyTests|FullyQualifiedName~NoExposureTests"
 filter+="|FullyQualifiedName~NoPlaintextNumberTests|FullyQualifiedName~InboundWebhookTests"
+filter+="|FullyQualifiedName~AccidentalDrillTests|FullyQualifiedName~SessionEndTests|FullyQualifiedName~TwoStepSignInTests"
+filter+="|FullyQualifiedName~SignInThrottleTests"
 # The rows of docs/threat-model.md: each adversary's row names the tests that back it.
 for t in UnlinkableDumpTests PersonalDataProtectorTests RetentionTests PurgeSubscribersTests KeyRotationTests \
          KeyRotationReadmeTests KeyCustodyTests NothingLeftAtProviderTests ProviderFailureScanTests ApprovalTests \
@@ -55,8 +57,19 @@ with open(out, 'w', encoding='utf-8') as doc:
               'until it is listed) is called as anonymous, coordinator, organizer and admin, with a cookie session and with a '
               'Bearer token, and must admit exactly the callers its entry allows (`EndpointAuthorizationTests`).\n'
               '- **Sessions**: cookie flags (HttpOnly, SameSite=Strict, Secure behind https), a cookie-authenticated POST to '
-              '`/api` without the antiforgery token refused, lockout after repeated failures, sessions ended by disabling or '
+              '`/api` without the antiforgery token refused, sessions ended by disabling or '
               'demoting an account (`CookieSessionTests`, `AdminPagesTests`).\n'
+              '- **No accidental drill**: the real executable, started outside Development without Twilio credentials, exits '
+              'non-zero with one line saying to set `AlertNet:Mode=drill`; with it, it starts as a drill; the phone simulator '
+              '(page and API) answers 404 unless the drill was asked for (`AccidentalDrillTests`).\n'
+              '- **Sessions and sign-in**: a cookie copied before sign-out is refused after it; a busy session still ends '
+              '`Web:SessionMaxHours` after sign-in; non-local return addresses (`/%09/x`, `//host`, `/\\host`) lead home, never '
+              'a 500; webhook bodies over 64 KB get 413 before they are read (with or without a length); `/jobs` sends '
+              "`frame-ancestors 'none'` (`SessionEndTests`). By default admins and organizers get no session without an "
+              'authenticator code and set one up at sign-in; an admin resets a lost one, audited (`TwoStepSignInTests`). '
+              'Wrong passwords from 20 addresses hold back further guesses at an organizer (429, even the right password '
+              'from elsewhere) while the organizer\'s own browser signs in at once and nothing is locked; one address spraying '
+              'names is held back; waits double; an unknown and a locked name get the same answer (`SignInThrottleTests`).\n'
               '- **Hostile input**: SQL and script injection strings, control characters, NUL, lone surrogates, RTL marks, '
               'very long Unicode, malformed and oversized payloads in every API and webhook field: a 4xx with a reason or '
               'the right answer, stored exactly as sent or not at all, never a 500 (`HostileInputTests`, `InboundWebhookTests`).\n'

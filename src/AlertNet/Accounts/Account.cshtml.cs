@@ -44,7 +44,7 @@ public sealed class AccountModel(UserAccounts users, AuditLog audit, WebText tex
             await audit.RecordAsync(Me.Name, "user.password", $"user:{Me.Name}", null, cancellationToken);
             // The change ended every session of this account, this one included: start a new one.
             await LoadAsync(cancellationToken);
-            await CookieSessions.SignInAsync(HttpContext, Me);
+            await CookieSessions.SignInAsync(HttpContext, Me, CookieSessions.SignedInAt(User));
             Message = text["password.changed"];
         }
 

@@ -9,7 +9,7 @@ namespace AlertNet.Accounts;
 
 /// <summary>The second sign-in step, for accounts with an authenticator app.</summary>
 [AllowAnonymous]
-public sealed class LoginCodeModel(UserAccounts users, WebText text, TimeProvider clock, ILogger<LoginCodeModel> logger) : PageModel
+public sealed class LoginCodeModel(UserAccounts users, SignInThrottle throttle, WebText text, TimeProvider clock, ILogger<LoginCodeModel> logger) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
@@ -31,8 +31,8 @@ public sealed class LoginCodeModel(UserAccounts users, WebText text, TimeProvide
         {
             case SignInOutcome.Success:
                 await HttpContext.SignOutAsync(AuthSchemes.TwoFactor);
-                await CookieSessions.SignInAsync(HttpContext, (await users.FindAsync(id, cancellationToken))!);
-                return LocalRedirect(LoginModel.SafeReturnUrl(ReturnUrl));
+                await LoginModel.CompleteAsync(HttpContext, throttle, (await users.FindAsync(id, cancellationToken))!, cancellationToken);
+                return LocalRedirect(LoginModel.SafeReturnUrl(Url, ReturnUrl));
             case SignInOutcome.LockedOut:
                 await HttpContext.SignOutAsync(AuthSchemes.TwoFactor);
                 logger.LogWarning("Sign-in refused: account {UserId} is locked", id);
@@ -47,6 +47,6 @@ public sealed class LoginCodeModel(UserAccounts users, WebText text, TimeProvide
     private async Task<long?> PendingUserIdAsync()
     {
         var pending = await HttpContext.AuthenticateAsync(AuthSchemes.TwoFactor);
-        return pending.Succeeded ? CookieSessions.UserId(pending.Principal) : null;
+        return pending.Succeeded && !pending.Principal.HasClaim(AuthSchemes.SetupClaim, "true") ? CookieSessions.UserId(pending.Principal) : null;
     }
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Privacy;
 using AlertNet.Web;
@@ -6,14 +5,13 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using OtpNet;
-using QRCoder;
 
 namespace AlertNet.Accounts;
 
 /// <summary>Turns the authenticator-app second factor on (scan, then prove it with a code) or off (with a code).</summary>
 [Authorize(Policy = Policies.Watch)]
-public sealed class TwoFactorModel(UserAccounts users, AuditLog audit, WebText text, IDataProtectionProvider dataProtection) : PageModel
+public sealed class TwoFactorModel(UserAccounts users, AuditLog audit, WebText text, IDataProtectionProvider dataProtection,
+    Microsoft.Extensions.Options.IOptions<WebOptions> web) : PageModel
 {
     public bool Enabled { get; private set; }
 
@@ -28,9 +26,6 @@ public sealed class TwoFactorModel(UserAccounts users, AuditLog audit, WebText t
     public string? Error { get; private set; }
 
     public string? Message { get; private set; }
-
-    private ITimeLimitedDataProtector Protector =>
-        dataProtection.CreateProtector("AlertNet.Accounts.TwoFactor").ToTimeLimitedDataProtector();
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
@@ -55,12 +50,7 @@ public sealed class TwoFactorModel(UserAccounts users, AuditLog audit, WebText t
             return Forbid();
         }
 
-        byte[] secret;
-        try
-        {
-            secret = Protector.Unprotect(Convert.FromBase64String(protectedSecret ?? ""));
-        }
-        catch (Exception e) when (e is CryptographicException or FormatException)
+        if (TotpEnrollment.Read(dataProtection, protectedSecret) is not { } secret)
         {
             // Expired or tampered with: start again with a new secret.
             Error = text["twofactor.expired"];
@@ -76,7 +66,7 @@ public sealed class TwoFactorModel(UserAccounts users, AuditLog audit, WebText t
         }
 
         await audit.RecordAsync(me.Name, "user.two-factor.enable", $"user:{me.Name}", null, cancellationToken);
-        await CookieSessions.SignInAsync(HttpContext, (await users.FindAsync(me.Id, cancellationToken))!);
+        await CookieSessions.SignInAsync(HttpContext, (await users.FindAsync(me.Id, cancellationToken))!, CookieSessions.SignedInAt(User));
         Message = text["twofactor.enabled"];
         return Page();
     }
@@ -89,6 +79,13 @@ public sealed class TwoFactorModel(UserAccounts users, AuditLog audit, WebText t
         }
 
         Enabled = me.HasTotp;
+        if (web.Value.RequiresTwoFactor(me.Role))
+        {
+            // Turning it off would end this session at once (CookieSessions): say why instead.
+            Error = text["twofactor.required"];
+            return Page();
+        }
+
         if (!await users.DisableTotpAsync(me.Id, code ?? "", cancellationToken))
         {
             Error = text["code.wrong"];
@@ -96,17 +93,15 @@ public sealed class TwoFactorModel(UserAccounts users, AuditLog audit, WebText t
         }
 
         await audit.RecordAsync(me.Name, "user.two-factor.disable", $"user:{me.Name}", null, cancellationToken);
-        await CookieSessions.SignInAsync(HttpContext, (await users.FindAsync(me.Id, cancellationToken))!);
+        await CookieSessions.SignInAsync(HttpContext, (await users.FindAsync(me.Id, cancellationToken))!, CookieSessions.SignedInAt(User));
         Message = text["twofactor.disabled"];
         return Page();
     }
 
     private void Offer(UserAccount me, byte[] secret)
     {
-        SecretText = Base32Encoding.ToString(secret);
-        ProtectedSecret = Convert.ToBase64String(Protector.Protect(secret, TimeSpan.FromMinutes(10)));
-        var uri = $"otpauth://totp/{Uri.EscapeDataString("AlertNet:" + me.Name)}?secret={SecretText}&issuer=AlertNet&digits=6&period=30";
-        QrCodeDataUri = "data:image/png;base64," + Convert.ToBase64String(PngByteQRCodeHelper.GetQRCode(uri, QRCodeGenerator.ECCLevel.M, 5));
+        var offer = TotpEnrollment.Offer(dataProtection, me.Name, secret);
+        (SecretText, ProtectedSecret, QrCodeDataUri) = (offer.SecretText, offer.ProtectedSecret, offer.QrCodeDataUri);
     }
 
     private async Task<UserAccount?> MeAsync(CancellationToken cancellationToken) =>

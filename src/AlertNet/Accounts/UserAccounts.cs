@@ -98,9 +98,10 @@ public sealed partial class UserAccounts(NpgsqlDataSource db, PersonalDataProtec
             $"SELECT {Columns} FROM users ORDER BY lower(name)", cancellationToken: cancellationToken))).AsList();
     }
 
-    /// <summary>Checks a name and password. A locked or disabled account fails without its password being
-    /// checked. With a second factor the failure count is reset only once the code is right too, so a known
-    /// password does not open unlimited guesses at the code.</summary>
+    /// <summary>Checks a name and password. A wrong password changes nothing on the account (SignInThrottle slows guessing
+    /// down instead: a count here would let anyone lock an organizer out). Only a right password learns that the account is
+    /// locked (by wrong codes), so a locked name answers like any other to everyone else. With a second factor the code
+    /// failure count is reset only once the code is right too, so a known password does not open unlimited guesses at the code.</summary>
     public async Task<SignInResult> CheckPasswordAsync(string name, string password, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -113,15 +114,15 @@ public sealed partial class UserAccounts(NpgsqlDataSource db, PersonalDataProtec
             return new SignInResult(SignInOutcome.Wrong);
         }
 
+        if (Hasher.VerifyHashedPassword(null!, found.Hash, password) == PasswordVerificationResult.Failed)
+        {
+            return new SignInResult(SignInOutcome.Wrong);
+        }
+
         var user = (await FindAsync(found.Id, cancellationToken))!;
         if (user.IsLocked(clock.GetUtcNow()))
         {
             return new SignInResult(SignInOutcome.LockedOut, user);
-        }
-
-        if (Hasher.VerifyHashedPassword(null!, found.Hash, password) == PasswordVerificationResult.Failed)
-        {
-            return await RecordFailureAsync(user, cancellationToken);
         }
 
         if (user.HasTotp)
@@ -210,6 +211,19 @@ public sealed partial class UserAccounts(NpgsqlDataSource db, PersonalDataProtec
 
     public Task<bool> EnableAsync(long id, CancellationToken cancellationToken) =>
         UpdateAsync("disabled_at = NULL, failed_attempts = 0, locked_until = NULL", id, null, cancellationToken);
+
+    /// <summary>An admin's reset of someone's second factor (a lost phone): they set it up again at their next sign-in.</summary>
+    public Task<bool> ResetTotpAsync(long id, CancellationToken cancellationToken) =>
+        UpdateAsync("totp_secret_cipher = NULL, totp_last_step = NULL", id, null, cancellationToken);
+
+    /// <summary>Signing out: a new security stamp ends every session of the account on the server, so a copied cookie
+    /// is refused from then on, not only the browser's own copy forgotten.</summary>
+    public async Task EndSessionsAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET security_stamp = @stamp WHERE id = @id", new { id, stamp = NewStamp() }, cancellationToken: cancellationToken));
+    }
 
     public Task<bool> UnlockAsync(long id, CancellationToken cancellationToken) =>
         UpdateAsync("failed_attempts = 0, locked_until = NULL", id, null, cancellationToken);

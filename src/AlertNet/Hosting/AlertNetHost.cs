@@ -59,6 +59,7 @@ public static class AlertNetHost
     public static WebApplication MapAlertNet(this WebApplication app)
     {
         app.UseAlertNetMetrics();
+        app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseAlertNetWeb();
         app.UseRouting();
@@ -96,6 +97,11 @@ public static class AlertNetHost
     /// <summary>Migrates the database, then runs a command-line verb or serves until stopped.</summary>
     public static async Task<int> RunAlertNetAsync(this WebApplication app, CommandLineVerb? verb)
     {
+        if (verb is null && app.RefusesAccidentalDrill())
+        {
+            return 2;
+        }
+
         await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(app.Lifetime.ApplicationStopping);
         if (verb is not null)
         {
@@ -105,6 +111,19 @@ public static class AlertNetHost
         app.AnnounceMode();
         await app.RunAsync();
         return 0;
+    }
+
+    /// <summary>True (with one clear log line) when this server would run as a drill nobody asked for.</summary>
+    public static bool RefusesAccidentalDrill(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AlertNetOptions>>().Value;
+        if (TwilioSettings.RefusalToServe(options, app.Services.GetRequiredService<TwilioSettings>(), app.Environment.IsDevelopment()) is not { } reason)
+        {
+            return false;
+        }
+
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AlertNet").LogCritical("{Reason}", reason);
+        return true;
     }
 
     /// <summary>Drill mode must be unmistakable: say so loudly, with what to try next.</summary>

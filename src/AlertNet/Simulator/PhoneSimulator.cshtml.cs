@@ -22,5 +22,5 @@ public sealed class PhoneSimulatorModel(TwilioSettings twilio) : PageModel
         (DrillMagicNumbers.LandlineOrUnreachableCarrier, "simulator.number.landline"),
     ];
 
-    public IActionResult OnGet() => twilio.IsDrill ? Page() : NotFound();
+    public IActionResult OnGet() => twilio.HasPhoneSimulator ? Page() : NotFound();
 }

@@ -33,7 +33,7 @@ public static class PhoneSimulatorApi
 
     public static void MapPhoneSimulator(this IEndpointRouteBuilder app)
     {
-        if (!app.ServiceProvider.GetRequiredService<TwilioSettings>().IsDrill)
+        if (!app.ServiceProvider.GetRequiredService<TwilioSettings>().HasPhoneSimulator)
         {
             return;
         }

@@ -18,7 +18,7 @@ public sealed class IndexModel(IAuthorizationService authorization, TwilioSettin
     {
         Role = User.FindFirstValue(ClaimTypes.Role) ?? "";
         var links = new List<NavItem>();
-        foreach (var item in Navigation.Items.Where(i => i.Path != "/" && (!i.DrillOnly || twilio.IsDrill)))
+        foreach (var item in Navigation.Items.Where(i => i.Path != "/" && (!i.DrillOnly || twilio.HasPhoneSimulator)))
         {
             if ((await authorization.AuthorizeAsync(User, item.Policy)).Succeeded)
             {

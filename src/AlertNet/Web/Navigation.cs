@@ -4,7 +4,7 @@ namespace AlertNet.Web;
 
 /// <summary>A link in the layout's navigation, shown to those the policy admits.</summary>
 /// <param name="TextKey">The link text's key in the Strings files.</param>
-/// <param name="DrillOnly">Shown only in drill mode (the page answers 404 otherwise).</param>
+/// <param name="DrillOnly">Shown only in a drill started with AlertNet:Mode=drill (the page answers 404 otherwise).</param>
 public sealed record NavItem(string Path, string TextKey, string Policy, bool DrillOnly = false);
 
 /// <summary>The layout's navigation, in order. A feature with pages adds its line here.</summary>

@@ -72,6 +72,13 @@ public static class WebSetup
                     headers.XContentTypeOptions = "nosniff";
                     headers["Referrer-Policy"] = "no-referrer";
                 }
+                else
+                {
+                    // Hangfire's dashboard needs its inline scripts, but no other site may frame it (clickjacking its
+                    // buttons: delete, requeue).
+                    context.Response.Headers.ContentSecurityPolicy = "frame-ancestors 'none'";
+                    context.Response.Headers.XFrameOptions = "DENY";
+                }
 
                 await next(context);
             }));

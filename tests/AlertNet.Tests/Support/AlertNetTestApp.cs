@@ -76,6 +76,11 @@ public sealed class AlertNetTestApp : IAsyncDisposable
             ["ConnectionStrings:AlertNet"] = connectionString,
             ["AlertNet:PublicBaseUrl"] = $"http://127.0.0.1:{port}",
             ["AlertNet:Role"] = role,
+            // Drill on purpose: a server without credentials outside Development refuses to start otherwise.
+            ["AlertNet:Mode"] = "drill",
+            // Most tests sign admins and organizers in with a password only; the two-step sign-in tests
+            // (TwoStepSignInTests) turn this back on, and check that it is on by default.
+            ["Web:RequireTwoFactor"] = "false",
             ["AlertNet:EncryptionKey"] = KeyFile.NewKey(),
             ["AlertNet:BlindIndexKey"] = KeyFile.NewKey(),
             ["Twilio:DrillAuthToken"] = Guid.NewGuid().ToString("N"),
@@ -89,7 +94,15 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
-            settings[key] = value;
+            // A null value removes a setting, so a test can see AlertNet's own default.
+            if (value is null)
+            {
+                settings.Remove(key);
+            }
+            else
+            {
+                settings[key] = value;
+            }
         }
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions

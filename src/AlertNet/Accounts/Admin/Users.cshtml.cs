@@ -7,11 +7,11 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace AlertNet.Accounts.Admin;
 
-/// <summary>Accounts: create (with a password shown once), change role, disable, enable, unlock, reset password.
+/// <summary>Accounts: create (with a password shown once), change role, disable, enable, unlock, reset password or second factor.
 /// Admins cannot change or disable their own account here, so the last admin cannot lock everyone out.
 /// Every action goes to the audit log.</summary>
 [Authorize(Policy = Policies.Administer)]
-public sealed class UsersModel(UserAccounts users, AuditLog audit, WebText text) : PageModel
+public sealed class UsersModel(UserAccounts users, SignInThrottle throttle, AuditLog audit, WebText text) : PageModel
 {
     public IReadOnlyList<UserAccount> Users { get; private set; } = [];
 
@@ -64,8 +64,17 @@ public sealed class UsersModel(UserAccounts users, AuditLog audit, WebText text)
     public Task<IActionResult> OnPostEnableAsync(long id, CancellationToken cancellationToken) =>
         ChangeAsync(id, "user.enable", null, "users.enabled", (user, ct) => users.EnableAsync(user.Id, ct), cancellationToken);
 
+    /// <summary>Unlocks the account and forgets its name's failed sign-ins, so its owner may try again at once.</summary>
     public Task<IActionResult> OnPostUnlockAsync(long id, CancellationToken cancellationToken) =>
-        ChangeAsync(id, "user.unlock", null, "users.unlocked", (user, ct) => users.UnlockAsync(user.Id, ct), cancellationToken);
+        ChangeAsync(id, "user.unlock", null, "users.unlocked", async (user, ct) =>
+        {
+            await throttle.ForgetNameAsync(user.Name, ct);
+            return await users.UnlockAsync(user.Id, ct);
+        }, cancellationToken);
+
+    /// <summary>A lost phone: the second factor is removed and the sessions end; the owner sets it up again at the next sign-in.</summary>
+    public Task<IActionResult> OnPostTwoFactorResetAsync(long id, CancellationToken cancellationToken) =>
+        ChangeAsync(id, "user.two-factor.reset", null, "users.twofactor.wasreset", (user, ct) => users.ResetTotpAsync(user.Id, ct), cancellationToken);
 
     public async Task<IActionResult> OnPostPasswordAsync(long id, CancellationToken cancellationToken)
     {

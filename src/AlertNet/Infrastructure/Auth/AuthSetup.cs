@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace AlertNet.Infrastructure.Auth;
@@ -17,6 +18,16 @@ public static class AuthSetup
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ApiTokens>();
         services.AddSingleton<UserAccounts>();
+        services.AddSingleton<SignInThrottle>();
+        // The sign-in throttle counts per client address: behind a reverse proxy that is the address it forwards.
+        services.AddOptions<ForwardedHeadersOptions>().Configure<Microsoft.Extensions.Options.IOptions<WebOptions>>((forwarded, web) =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            foreach (var proxy in web.Value.ForwardedForProxies)
+            {
+                forwarded.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+        });
         services.AddAlertNetDataProtection();
 
         // Secure when the public address is https, whatever scheme the proxy in front of us speaks.

@@ -37,4 +37,10 @@ public static class AuthSchemes
     public const string TwoFactor = "TwoFactor";
 
     public const string SecurityStampClaim = "alertnet:stamp";
+
+    /// <summary>When the person signed in (Unix seconds): sessions end Web:SessionMaxHours after it, however active.</summary>
+    public const string SignedInAtClaim = "alertnet:signed-in-at";
+
+    /// <summary>On a TwoFactor (pending) principal: the password was right, and the second factor must be set up now.</summary>
+    public const string SetupClaim = "alertnet:setup";
 }

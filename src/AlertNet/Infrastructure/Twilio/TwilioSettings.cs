@@ -11,8 +11,23 @@ public sealed record TwilioSettings(
     string AuthToken,
     string? MessagingServiceSid,
     string? From,
-    Uri ApiBaseUrl)
+    Uri ApiBaseUrl,
+    bool DrillChosen = false)
 {
+    /// <summary>The phone simulator lets staff text as any number, enough to send an alert as an organizer's phone:
+    /// it exists only in a drill someone asked for (AlertNet:Mode=drill), never in one that just lacks credentials.</summary>
+    public bool HasPhoneSimulator => IsDrill && DrillChosen;
+
+    /// <summary>Outside Development, a server without credentials must not quietly become a drill: someone forgot
+    /// the Twilio settings, and organizers would believe their alerts go out.</summary>
+    public static string? RefusalToServe(AlertNetOptions app, TwilioSettings settings, bool isDevelopment) =>
+        settings.IsDrill && app.Mode != "drill" && !isDevelopment
+            ? "AlertNet refuses to start: no Twilio credentials (Twilio:AccountSid, Twilio:AuthToken) are set and AlertNet:Mode is "
+              + $"'{app.Mode}', not 'drill'. Outside the Development environment drill mode (the carrier simulator, no real text sent) "
+              + "runs only when asked for: set AlertNet:Mode=drill (AlertNet__Mode=drill) for a drill, or the Twilio credentials "
+              + "and AlertNet:Mode=live to send."
+            : null;
+
     public const string TwilioApi = "https://api.twilio.com";
     public const string SimulatorPath = "drill/twilio";
 
@@ -56,7 +71,7 @@ public sealed record TwilioSettings(
         var token = Blank(twilio.DrillAuthToken)
             ?? KeyFile.ReadOrCreateForDrill(app.KeyFile ?? KeyFile.DefaultDrillPath).DrillAuthToken!;
         return new TwilioSettings(true, DrillAccountSid, token, Blank(twilio.MessagingServiceSid), Blank(twilio.From) ?? DrillFrom,
-            new Uri(twilio.ApiBaseUrl ?? new Uri(app.PublicUri, SimulatorPath).ToString()));
+            new Uri(twilio.ApiBaseUrl ?? new Uri(app.PublicUri, SimulatorPath).ToString()), DrillChosen: app.Mode == "drill");
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

@@ -11,6 +11,10 @@ namespace AlertNet.Infrastructure.Twilio;
 public sealed class TwilioWebhookFilter(TwilioSettings twilio, IOptions<AlertNetOptions> options, ILogger<TwilioWebhookFilter> logger)
     : IEndpointFilter
 {
+    /// <summary>Twilio's webhooks are a few kilobytes (a 1,600-character body, some media URLs): anything bigger is
+    /// refused before it is read, signed or not, so nobody can make AlertNet read megabytes per request.</summary>
+    public const long MaxBodyBytes = 64 * 1024;
+
     private readonly RequestValidator _validator = new(twilio.AuthToken);
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -22,10 +26,25 @@ public sealed class TwilioWebhookFilter(TwilioSettings twilio, IOptions<AlertNet
                 statusCode: StatusCodes.Status415UnsupportedMediaType);
         }
 
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return TooLarge();
+        }
+
+        // A body without a length (chunked) is cut off by the server once past the limit.
+        if (context.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBodyBytes;
+        }
+
         IFormCollection form;
         try
         {
             form = await request.ReadFormAsync(context.HttpContext.RequestAborted);
+        }
+        catch (BadHttpRequestException error) when (error.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge();
         }
         catch (InvalidDataException error)
         {
@@ -54,4 +73,7 @@ public sealed class TwilioWebhookFilter(TwilioSettings twilio, IOptions<AlertNet
 
         return await next(context);
     }
+
+    private static IResult TooLarge() =>
+        Results.Problem($"Twilio webhooks are at most {MaxBodyBytes / 1024} KB.", statusCode: StatusCodes.Status413PayloadTooLarge);
 }
