@@ -110,6 +110,9 @@ internal sealed record ChaosScale(bool Quick)
 
     public static TimeSpan KillInterval => TimeSpan.FromSeconds(3);
 
+    /// <summary>How long the carrier is unreachable in the outage scenario.</summary>
+    public TimeSpan Outage => Quick ? TimeSpan.FromSeconds(20) : TimeSpan.FromMinutes(2);
+
     public TimeSpan ScenarioTimeout => Quick ? TimeSpan.FromMinutes(3) : TimeSpan.FromMinutes(6);
 
     public TimeSpan OverallTimeout => Quick ? TimeSpan.FromMinutes(12) : TimeSpan.FromMinutes(25);
