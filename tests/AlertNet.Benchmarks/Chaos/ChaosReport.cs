@@ -15,7 +15,7 @@ internal static class ChaosReport
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine.CpuModel}, {machine.Cores} cores, {machine.MemoryGiB:0.0} GiB; PostgreSQL {machine.PostgresVersion}; {machine.DotnetVersion}; {machine.Os}.");
         text.AppendLine(CultureInfo.InvariantCulture, $"Scale: {scale.Name}, {Format.Count(scale.Recipients)} recipients per scenario; whole run {Format.Seconds(total)}.");
         text.AppendLine();
-        text.AppendLine("Target: every recipient gets the alert exactly once (0 lost, 0 duplicated), counted by the Twilio emulator per recipient.");
+        text.AppendLine("Target: every recipient gets each alert exactly once (0 lost, 0 duplicated), counted by the Twilio emulator per recipient.");
         text.AppendLine();
         text.AppendLine("| scenario | recipients | messages received | lost | duplicated | time to completion | target |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---|");

@@ -9,9 +9,10 @@ public sealed class JobsOptions
 
     /// <summary>Hangfire.PostgreSql keeps a distributed lock as a row in <c>hangfire.lock</c> and removes a row older
     /// than this when someone else asks for the lock; nothing removes it sooner when its holder was killed. So this is
-    /// how long a dead process's lock can block others (Hangfire.PostgreSql's default: 10 minutes). Every lock Hangfire
-    /// and AlertNet take is held for well under a second or two, so a minute is safe; a holder still alive after this
-    /// long can have its lock taken over, which for every lock in use only means the same housekeeping twice.</summary>
+    /// how long a dead process's lock can block others (Hangfire.PostgreSql's default: 10 minutes). The locks in use are
+    /// held briefly (a scheduler pass, one recurring job's update, one state change; Hangfire.PostgreSql's clean-up for a
+    /// pass over one table); a holder still alive after this long can have its lock taken over, which for every lock in
+    /// use only means the same housekeeping twice.</summary>
     [Range(10, 3600)]
     public int DistributedLockTimeoutSeconds { get; set; } = 60;
 
