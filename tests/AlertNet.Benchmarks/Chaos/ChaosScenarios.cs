@@ -170,7 +170,8 @@ internal static class ChaosScenarios
                 }
 
                 return $"carrier unreachable (connections refused, {proxy.Dropped} open ones dropped) for {Format.Seconds(Stopwatch.GetElapsedTime(down, resumed))} "
-                    + $"after {Format.Count(sentBefore)} messages, {Format.Count(sentDuring)} reached it meanwhile; /readyz said provider "
+                    + $"after {Format.Count(sentBefore)} messages ({Format.Count(sentDuring)} more requests, already under way, reached it as the "
+                    + "connections dropped); /readyz said provider "
                     + $"\"{provider ?? "?"}\" during the outage; sending resumed {Format.Seconds(Stopwatch.GetElapsedTime(resumed))} after it came back; "
                     + (rig.Failures.Count == 0 ? "every AlertNet process stayed up through it" : string.Join("; ", rig.Failures));
             },
