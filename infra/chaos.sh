@@ -15,8 +15,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-cap=30m
-for arg in "$@"; do [[ $arg == --quick ]] && cap=15m; done
+cap=45m
+for arg in "$@"; do [[ $arg == --quick ]] && cap=17m; done
 
 export ALERTNET_PG_PORT="${ALERTNET_CHAOS_PG_PORT:-5435}"
 export ALERTNET_PG_DATA="${ALERTNET_CHAOS_PG_DATA:-$PWD/.local/chaos-postgres}"

@@ -135,7 +135,8 @@ internal static class ChaosScenarios
                 proxy.Cut();
                 var down = Stopwatch.GetTimestamp();
                 Console.WriteLine($"   carrier unreachable after {Format.Count(sentBefore)} messages; {proxy.Dropped} connections dropped");
-                using var web = new HttpClient { BaseAddress = new Uri(rig.Deployment.Web.BaseUrl), Timeout = TimeSpan.FromSeconds(5) };
+                // 15 s: on a loaded machine (load average 60) /readyz once took longer than 5 s during the outage.
+                using var web = new HttpClient { BaseAddress = new Uri(rig.Deployment.Web.BaseUrl), Timeout = TimeSpan.FromSeconds(15) };
                 string? provider = null;
                 try
                 {
