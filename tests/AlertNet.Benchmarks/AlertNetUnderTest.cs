@@ -119,10 +119,21 @@ internal sealed class AlertNetProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Starts AlertNet with the run's settings, <paramref name="role"/> and any <paramref name="overrides"/>,
     /// and waits until its /healthz answers.</summary>
     public static async Task<AlertNetProcess> StartAsync(AlertNetConfig config, string repoRoot, CancellationToken cancellationToken,
         string role = "all", string? publicBaseUrl = null, IDictionary<string, string?>? overrides = null)
+    {
+        var alertNet = Launch(config, repoRoot, role, publicBaseUrl, overrides);
+        await alertNet.WaitUntilReadyAsync(cancellationToken);
+        return alertNet;
+    }
+
+    /// <summary>Starts the process and returns at once (the chaos run kills some before they are ready).</summary>
+    public static AlertNetProcess Launch(AlertNetConfig config, string repoRoot, string role = "all", string? publicBaseUrl = null,
+        IDictionary<string, string?>? overrides = null)
     {
         var dll = Path.Combine(repoRoot, "src", "AlertNet", "bin", "Release", "net10.0", "AlertNet.dll");
         if (!File.Exists(dll))
@@ -143,15 +154,20 @@ internal sealed class AlertNetProcess : IAsyncDisposable
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        var alertNet = new AlertNetProcess(ChildProcesses.Start(start, $"[alertnet {role}]", $"AlertNet process ({role})"), $"http://127.0.0.1:{port}");
-        using var http = new HttpClient { BaseAddress = new Uri(alertNet.BaseUrl), Timeout = TimeSpan.FromSeconds(5) };
+        return new AlertNetProcess(ChildProcesses.Start(start, $"[alertnet {role}]", $"AlertNet process ({role})"), $"http://127.0.0.1:{port}");
+    }
+
+    /// <summary>Until /healthz answers; throws if the process exits first or is not up within a minute.</summary>
+    public async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(5) };
         using var ready = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ready.CancelAfter(TimeSpan.FromSeconds(60));
         while (true)
         {
-            if (alertNet._process.HasExited)
+            if (_process.HasExited)
             {
-                throw new InvalidOperationException($"AlertNet exited with code {alertNet._process.ExitCode} while starting.");
+                throw new InvalidOperationException($"AlertNet exited with code {_process.ExitCode} while starting.");
             }
 
             try
@@ -159,7 +175,7 @@ internal sealed class AlertNetProcess : IAsyncDisposable
                 using var response = await http.GetAsync("/healthz", ready.Token);
                 if (response.IsSuccessStatusCode)
                 {
-                    return alertNet;
+                    return;
                 }
             }
             catch (HttpRequestException)

@@ -1,6 +1,8 @@
 using AlertNet.Hosting;
+using AlertNet.Infrastructure.Jobs;
 using AlertNet.Infrastructure.Twilio;
 using Hangfire;
+using Hangfire.Storage;
 using Microsoft.Extensions.Options;
 
 namespace AlertNet.Privacy;
@@ -19,7 +21,7 @@ public static class PrivacySetup
         services.AddSingleton<RetentionJob>();
         services.AddSingleton<PurgeSubscribers>();
         services.AddSingleton<KeyRotation>();
-        services.AddHostedService<RetentionSchedule>();
+        services.AddSingleton<IRecurringJobDefinition, RetentionSchedule>();
         return services;
     }
 
@@ -43,15 +45,19 @@ public static class PrivacySetup
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    /// <summary>Registers the daily retention run with Hangfire when the process starts.</summary>
-    private sealed class RetentionSchedule(IRecurringJobManager recurring, IOptions<PrivacyOptions> options) : IHostedService
+    /// <summary>The daily retention run, registered with Hangfire by <see cref="RecurringJobRegistration"/> (from the
+    /// background: never a start-up step that could wait on a lock).</summary>
+    private sealed class RetentionSchedule(IOptions<PrivacyOptions> options) : IRecurringJobDefinition
     {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            RetentionJob.Schedule(recurring, options.Value);
-            return Task.CompletedTask;
-        }
+        public string Id => RetentionJob.RecurringJobId;
 
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public bool IsRegisteredAs(RecurringJobDto existing) =>
+            existing.LoadException is null
+            && existing.Job is { } job && job.Type == typeof(RetentionJob) && job.Method.Name == nameof(RetentionJob.RunAsync)
+            && job.Args.Count == 1 && job.Queue == Lanes.Bulk
+            && string.Equals(existing.Cron, options.Value.RetentionCron, StringComparison.OrdinalIgnoreCase)
+            && existing.TimeZoneId == TimeZoneInfo.Utc.Id;
+
+        public void AddOrUpdate(IRecurringJobManager recurring) => RetentionJob.Schedule(recurring, options.Value);
     }
 }

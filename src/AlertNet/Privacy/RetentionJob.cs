@@ -24,8 +24,9 @@ public sealed class RetentionJob(NpgsqlDataSource db, AuditLog audit, IOptions<P
     // "Retain!!" in ASCII: one run at a time across all processes.
     private const long LockKey = 0x52657461696E2121;
 
+    // No [DisableConcurrentExecution]: that is a Hangfire lock row a killed process leaves behind; the advisory lock
+    // below already keeps runs apart, and PostgreSQL drops it with its holder's connection.
     [AutomaticRetry(Attempts = 3)]
-    [DisableConcurrentExecution(timeoutInSeconds: 60)]
     public Task RunAsync(CancellationToken cancellationToken) => RunAsync("retention-job", cancellationToken);
 
     public async Task<RetentionResult?> RunAsync(string actor, CancellationToken cancellationToken)
@@ -178,7 +179,7 @@ public sealed class RetentionJob(NpgsqlDataSource db, AuditLog audit, IOptions<P
             new { cutoff, batch = options.Value.BatchSize }, cancellationToken);
     }
 
-    /// <summary>Registers the daily run with Hangfire (idempotent: every process may do it at start).</summary>
+    /// <summary>Registers the daily run with Hangfire (idempotent; RecurringJobRegistration does it from the background in every process).</summary>
     public static void Schedule(IRecurringJobManager recurring, PrivacyOptions options) =>
         recurring.AddOrUpdate<RetentionJob>(RecurringJobId, Lanes.Bulk, job => job.RunAsync(CancellationToken.None), options.RetentionCron);
 }

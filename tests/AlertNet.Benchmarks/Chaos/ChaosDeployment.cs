@@ -26,8 +26,11 @@ internal sealed class ChaosDeployment : IAsyncDisposable
     private readonly string _repoRoot;
     private readonly Dictionary<string, string?> _overrides;
     private readonly AlertNetProcess?[] _workers = new AlertNetProcess?[WorkerCount];
-    private readonly Task?[] _restarts = new Task?[WorkerCount];
-    private readonly long[] _readyAt = new long[WorkerCount];
+    private readonly Task?[] _ready = new Task?[WorkerCount];
+    private readonly HashSet<AlertNetProcess> _killed = [];
+    private readonly List<string> _startFailures = [];
+    private readonly List<TimeSpan> _startTimes = [];
+    private int _lastLaunched;
 
     private ChaosDeployment(AlertNetConfig config, string repoRoot, Dictionary<string, string?> overrides, AlertNetProcess web)
     {
@@ -38,6 +41,36 @@ internal sealed class ChaosDeployment : IAsyncDisposable
     }
 
     public AlertNetProcess Web { get; }
+
+    /// <summary>The worker launched last (the one most likely to be starting now).</summary>
+    public int LastLaunched => _lastLaunched;
+
+    /// <summary>Workers that exited by themselves while starting (not killed): a start-up step that failed.</summary>
+    public IReadOnlyList<string> StartFailures
+    {
+        get
+        {
+            lock (_startFailures)
+            {
+                return [.. _startFailures];
+            }
+        }
+    }
+
+    /// <summary>How long each worker that was not killed took from launch until /healthz answered.</summary>
+    public IReadOnlyList<TimeSpan> StartTimes
+    {
+        get
+        {
+            lock (_startTimes)
+            {
+                return [.. _startTimes];
+            }
+        }
+    }
+
+    /// <summary>Workers whose process has ended although nobody killed it.</summary>
+    public int WorkersExitedByThemselves => _workers.Count(w => w is { HasExited: true } && !_killed.Contains(w));
 
     public static async Task<ChaosDeployment> StartAsync(AlertNetConfig config, string repoRoot, IReadOnlyDictionary<string, string?> settings,
         CancellationToken cancellationToken)
@@ -51,42 +84,46 @@ internal sealed class ChaosDeployment : IAsyncDisposable
         // The web process first: it migrates the schema that the workers and the subscriber load need.
         var web = await AlertNetProcess.StartAsync(config, repoRoot, cancellationToken, role: "web", overrides: overrides);
         var deployment = new ChaosDeployment(config, repoRoot, overrides, web);
-        await Task.WhenAll(Enumerable.Range(0, WorkerCount).Select(i => deployment.StartWorkerAsync(i, cancellationToken)));
+        for (var i = 0; i < WorkerCount; i++)
+        {
+            deployment.Launch(i);
+        }
+
+        await deployment.WhenRestartedAsync();
         return deployment;
     }
 
     public static async Task<string> CreateOrganizerTokenAsync(BenchDatabase database, CancellationToken cancellationToken) =>
         await new ApiTokens(database.Db).CreateAsync("chaos", Roles.Organizer, cancellationToken);
 
-    /// <summary>SIGKILLs worker <paramref name="index"/> and starts a new one in its place in the background, the
-    /// way a supervisor would. A worker whose replacement is still starting is waited for, and a worker is given at
-    /// least <paramref name="minimumUptime"/> of work before it is killed: on a busy machine a start takes longer than
-    /// the kill interval, and killing workers as soon as they are up would only measure start-up.</summary>
-    public async Task KillAndRestartWorkerAsync(int index, TimeSpan minimumUptime)
+    /// <summary>SIGKILLs worker <paramref name="index"/> wherever it is (starting up, or working) and launches its
+    /// replacement at once, the way a supervisor would. Returns whether the killed process was still starting.</summary>
+    public async Task<bool> KillAndReplaceAsync(int index)
     {
-        if (_restarts[index] is { } starting)
-        {
-            await starting;
-        }
-
-        var upFor = Stopwatch.GetElapsedTime(_readyAt[index]);
-        if (upFor < minimumUptime)
-        {
-            await Task.Delay(minimumUptime - upFor);
-        }
-
+        var starting = _ready[index] is { IsCompleted: false };
         if (_workers[index] is { } worker)
         {
-            _workers[index] = null;
+            lock (_killed)
+            {
+                _killed.Add(worker);
+            }
+
             await worker.KillAsync();
         }
 
-        // Not cancellable: a half-started process would outlive the scenario.
-        _restarts[index] = StartWorkerAsync(index, CancellationToken.None);
+        Launch(index);
+        return starting;
     }
 
-    /// <summary>Waits for every replacement still starting.</summary>
-    public Task WhenRestartedAsync() => Task.WhenAll(_restarts.OfType<Task>());
+    /// <summary>Waits until every current worker is up; throws when one exited by itself while starting.</summary>
+    public async Task WhenRestartedAsync()
+    {
+        await Task.WhenAll(_ready.OfType<Task>());
+        if (_workers.Any(w => w is { HasExited: true } && !_killed.Contains(w)))
+        {
+            throw new InvalidOperationException("A worker exited by itself while starting: " + string.Join("; ", StartFailures));
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -94,7 +131,7 @@ internal sealed class ChaosDeployment : IAsyncDisposable
         {
             await WhenRestartedAsync();
         }
-        catch (Exception error) when (error is InvalidOperationException or OperationCanceledException)
+        catch (InvalidOperationException)
         {
             // A replacement that failed to start: nothing to stop.
         }
@@ -110,10 +147,41 @@ internal sealed class ChaosDeployment : IAsyncDisposable
         await Web.DisposeAsync();
     }
 
-    private async Task StartWorkerAsync(int index, CancellationToken cancellationToken)
+    private void Launch(int index)
     {
-        _workers[index] = await AlertNetProcess.StartAsync(_config, _repoRoot, cancellationToken, role: "worker",
-            publicBaseUrl: Web.BaseUrl, overrides: _overrides);
-        _readyAt[index] = Stopwatch.GetTimestamp();
+        var worker = AlertNetProcess.Launch(_config, _repoRoot, role: "worker", publicBaseUrl: Web.BaseUrl, overrides: _overrides);
+        _workers[index] = worker;
+        _lastLaunched = index;
+        _ready[index] = WaitUntilReadyAsync(worker);
+    }
+
+    private async Task WaitUntilReadyAsync(AlertNetProcess worker)
+    {
+        var launched = Stopwatch.GetTimestamp();
+        try
+        {
+            // Not cancellable: a half-started process would outlive the scenario.
+            await worker.WaitUntilReadyAsync(CancellationToken.None);
+            lock (_startTimes)
+            {
+                _startTimes.Add(Stopwatch.GetElapsedTime(launched));
+            }
+        }
+        catch (Exception error) when (error is InvalidOperationException or OperationCanceledException)
+        {
+            bool killed;
+            lock (_killed)
+            {
+                killed = _killed.Contains(worker);
+            }
+
+            if (!killed)
+            {
+                lock (_startFailures)
+                {
+                    _startFailures.Add($"{error.Message} (after {Format.Seconds(Stopwatch.GetElapsedTime(launched))})");
+                }
+            }
+        }
     }
 }

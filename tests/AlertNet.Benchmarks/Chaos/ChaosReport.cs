@@ -15,14 +15,15 @@ internal static class ChaosReport
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine.CpuModel}, {machine.Cores} cores, {machine.MemoryGiB:0.0} GiB; PostgreSQL {machine.PostgresVersion}; {machine.DotnetVersion}; {machine.Os}.");
         text.AppendLine(CultureInfo.InvariantCulture, $"Scale: {scale.Name}, {Format.Count(scale.Recipients)} recipients per scenario; whole run {Format.Seconds(total)}.");
         text.AppendLine();
-        text.AppendLine("Target: every recipient gets the alert exactly once (0 lost, 0 duplicated), counted by the Twilio emulator per recipient.");
+        text.AppendLine("Target: every recipient gets each alert exactly once (0 lost, 0 duplicated), counted by the Twilio emulator per recipient.");
         text.AppendLine();
         text.AppendLine("| scenario | recipients | messages received | lost | duplicated | time to completion | target |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---|");
         foreach (var result in results)
         {
             text.AppendLine(result.TimeToCompletion is { } time
-                ? $"| {result.Title} | {Format.Count(result.Recipients)} | {Format.Count(result.Received)} | {result.Lost} | {result.Duplicated} | {Format.Seconds(time)} | {(result.Met ? "met" : "**missed**")} |"
+                ? $"| {result.Title} | {Format.Count(result.Recipients)} | {Format.Count(result.Received)} | {result.Lost} | {result.Duplicated} | {Format.Seconds(time)}"
+                  + $"{(result.Recovery is { } recovery ? $" ({Format.Seconds(recovery)} after recovery)" : "")} | {(result.Met ? "met" : "**missed**")}{(result.Failure is null ? "" : $": {result.Failure}")} |"
                 : $"| {result.Title} | {Format.Count(result.Recipients)} | – | – | – | {result.Notes} | **missed** |");
         }
 
@@ -36,12 +37,12 @@ internal static class ChaosReport
         }
 
         text.AppendLine();
-        text.Append(Method);
+        text.Append(Method(scale));
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, text.ToString());
     }
 
-    private static string Method => $"""
+    private static string Method(ChaosScale scale) => $"""
         ## How the figures are made
 
         - **Deployment**: AlertNet as it runs in production, on one machine: one `web` process (API, webhooks) and
@@ -55,14 +56,17 @@ internal static class ChaosReport
           a process of its own, with made-up credentials; it posts signed status callbacks to the web process and counts
           the messages it accepted per recipient (To). **Lost** = recipients with no message, **duplicated** =
           messages beyond the first per recipient, **messages received** = messages to the alert's recipients.
-        - **Alert**: one urgent alert, one SMS segment, to every subscriber (made-up numbers +1 202 5xx xxxx, loaded
+        - **Alert**: one urgent alert (two in k), one SMS segment, to every subscriber (made-up numbers +1 202 5xx xxxx, loaded
           with binary COPY). **Time to completion** = trigger (POST /api/alerts) until the alert is done and every
           delivery is settled (delivered, or otherwise final) in AlertNet's database. After that the run waits until
           the emulator's counts have been still for 3 s before counting, so a late resend would be seen.
-        - **k**: every {ChaosScale.KillInterval.TotalSeconds:0} s a worker process is killed with SIGKILL (in turn: 1, 2, 3, 1, …) and a new one started in
-          its place, until the alert is complete; a worker is killed only after at least {ChaosScale.KillInterval.TotalSeconds:0} s up (on a busy
-          machine a start takes longer than that, and killing workers as they come up would measure nothing but start-up). At full scale the send is unthrottled; `--quick` throttles it to
-          100 segments/s so that the kills land mid-alert.
+        - **k**: worker processes are SIGKILLed at random instants (a seeded draw, {ChaosScenarios.KillSeed}: a pause of 0.2 to
+          {2 * ChaosScale.KillInterval.TotalSeconds:0} s, then two times in five the worker launched last, else any of the three), starting up or
+          working, each replaced at once, until both alerts are complete: the first urgent alert, and a second one triggered after the
+          third kill. A kill during start-up can leave Hangfire lock rows behind (registering recurring jobs, the schedulers); the
+          scenario fails if any worker exits by itself while starting, and after the last kill every replacement must come up.
+          **Lost** and **duplicated** count messages against two per recipient. At full scale the send is unthrottled; `--quick`
+          throttles it to 100 segments/s so that the kills land mid-alert.
         - **p**: when a quarter of the messages have reached the emulator, PostgreSQL is stopped (`pg_ctl stop -m fast`,
           every connection dropped), left down for 3 s, and started again.
         - **f**: the emulator answers create-message requests with faults, by a seeded draw per recipient and attempt
@@ -71,8 +75,16 @@ internal static class ChaosReport
           come) but never answers, holding the request until AlertNet gives up after its Twilio request timeout
           ({ChaosScenarios.FaultRequestTimeoutSeconds} s here, `Twilio:RequestTimeoutSeconds`, default 15); a *reset*
           drops the connection before acceptance. List and fetch requests (reconciliation, status checks) get no faults.
+        - **o**: AlertNet reaches the emulator through a TCP proxy in the chaos process. Once a third of the messages have
+          reached the emulator, the proxy stops listening (connections refused) and drops every connection it carries (requests
+          under way get no answer: ambiguous sends) for {(scale.Quick ? "20 s (`--quick`)" : "2 minutes")}, then listens again;
+          the emulator's status callbacks still reach the web process meanwhile. Every AlertNet process must stay up throughout
+          (checked each second; the scenario misses its target if one exits), and the rest of the alert must go out once by
+          itself. **Time to completion** is from the trigger; *after recovery* is from the carrier's return until every
+          delivery is settled. /readyz's `provider` field is read half-way through the outage. At full scale the send is
+          unthrottled; `--quick` throttles it to 100 segments/s.
         - Reproduce: `bash infra/chaos.sh` (full, this file) or `bash infra/chaos.sh --quick` (500 recipients,
-          `.local/chaos/reliability-quick.md`); `--scenarios kpf` picks scenarios.
+          `.local/chaos/reliability-quick.md`); `--scenarios kpfo` picks scenarios.
 
         """;
 }

@@ -62,6 +62,9 @@ public sealed class AlertNetTestApp : IAsyncDisposable
 
     public IReadOnlyList<int> WorkerProcessIds => _workers.Select(w => w.Id).ToList();
 
+    /// <summary>How many of the worker processes started here have exited (killed ones included).</summary>
+    public int ExitedWorkerProcesses => _workers.Count(w => w.HasExited);
+
     /// <summary>Everything the worker processes printed.</summary>
     public IReadOnlyCollection<string> WorkerOutput => _workerOutput;
 

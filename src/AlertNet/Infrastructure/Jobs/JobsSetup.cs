@@ -12,6 +12,9 @@ public static class JobsSetup
 
     public static IServiceCollection AddAlertNetJobs(this IServiceCollection services, IConfiguration configuration, AlertNetOptions options)
     {
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<RecurringJobRegistration>();
+        var jobsOptions = configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
         var storageOptions = new PostgreSqlStorageOptions
         {
             SchemaName = SchemaName,
@@ -20,6 +23,9 @@ public static class JobsSetup
             QueuePollInterval = TimeSpan.FromMilliseconds(200),
             UseSlidingInvisibilityTimeout = true,
             InvisibilityTimeout = TimeSpan.FromMinutes(5),
+            // A lock row is removed only once older than this, when someone asks for the lock: a process killed while
+            // holding one (recurring-jobs, schedulepoller, ...) blocks the others this long. The default is 10 minutes.
+            DistributedLockTimeout = TimeSpan.FromSeconds(Math.Clamp(jobsOptions.DistributedLockTimeoutSeconds, 10, 3600)),
         };
         services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
