@@ -11,6 +11,10 @@ public sealed class AlertsOptions
     [Range(0, int.MaxValue)]
     public int ApprovalThreshold { get; set; } = 1000;
 
+    /// <summary>Runs of a recurring campaign must be at least this far apart; schedules that run more often are refused.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "31.00:00:00")]
+    public TimeSpan CampaignMinimumInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>ALERT proposals one organizer phone may make per hour (each makes a code); beyond it the phone is told
     /// to wait and its live code stays as it was.</summary>
     [Range(1, 1000)]

@@ -27,6 +27,7 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
         ["POST /drill/twilio/2010-04-01/Accounts/{accountSid}/Messages.json"] = Access.TwilioBasicAuth,
         ["GET /drill/twilio/2010-04-01/Accounts/{accountSid}/Messages.json"] = Access.TwilioBasicAuth,
         ["GET /drill/twilio/2010-04-01/Accounts/{accountSid}/Messages/{sid}.json"] = Access.TwilioBasicAuth,
+        ["DELETE /drill/twilio/2010-04-01/Accounts/{accountSid}/Messages/{sid}.json"] = Access.TwilioBasicAuth,
 
         ["POST /api/alerts"] = Access.Organize,
         ["POST /api/alerts/preview"] = Access.Organize,
@@ -42,6 +43,9 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
         ["POST /api/campaigns"] = Access.Organize,
         ["GET /api/campaigns"] = Access.Watch,
         ["DELETE /api/campaigns/{id:long}"] = Access.Organize,
+        ["PUT /api/campaigns/{id:long}"] = Access.Organize,
+        ["POST /api/campaigns/{id:long}/approve"] = Access.Organize,
+        ["POST /api/campaigns/{id:long}/reject"] = Access.Organize,
         ["POST /api/groups"] = Access.Organize,
         ["GET /api/groups"] = Access.Watch,
         ["PUT /api/groups/{name}/quiet-hours"] = Access.Organize,
