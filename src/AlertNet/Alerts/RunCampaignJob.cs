@@ -12,9 +12,11 @@ namespace AlertNet.Alerts;
 /// is checked here, at every run, from the campaigns table: a campaign that is not active holds; a run that would
 /// reach more than the threshold and more than 10 % more people than were approved holds the campaign for approval
 /// again; a run less than half of Alerts:CampaignMinimumInterval after the last one (a doubled or retried job, a
-/// manual trigger) is skipped.</summary>
+/// manual trigger) is skipped. A schedule the rules no longer allow (a seconds field or runs too close together, saved
+/// before this check existed or before Alerts:CampaignMinimumInterval was raised) is taken off Hangfire at its first
+/// run and the campaign rejected with the reason, until an organizer gives it an allowed schedule (PUT).</summary>
 public sealed class RunCampaignJob(NpgsqlDataSource db, Mediator.IMediator mediator, AuditLog audit, IOptions<AlertsOptions> options,
-    ILogger<RunCampaignJob> logger)
+    IRecurringJobManager recurring, ILogger<RunCampaignJob> logger)
 {
     public static string RecurringJobId(long campaignId) => $"campaign:{campaignId}";
 
@@ -29,7 +31,7 @@ public sealed class RunCampaignJob(NpgsqlDataSource db, Mediator.IMediator media
             // FOR UPDATE: runs, approvals and changes of one campaign settle one after the other.
             var campaign = await connection.QuerySingleOrDefaultAsync<Campaign>(new CommandDefinition(
                 """
-                SELECT name, bodies::text AS bodies, target_groups AS groups, state, approved_recipients AS approvedrecipients,
+                SELECT name, cron, time_zone AS timezone, bodies::text AS bodies, target_groups AS groups, state, approved_recipients AS approvedrecipients,
                        coalesce(last_run_at > now() - @soon, false) AS toosoon
                 FROM campaigns WHERE id = @campaignId FOR UPDATE
                 """,
@@ -41,6 +43,24 @@ public sealed class RunCampaignJob(NpgsqlDataSource db, Mediator.IMediator media
 
             found = campaign;
             var actor = $"campaign:{found.Name}";
+            var zone = TimeZoneInfo.TryFindSystemTimeZoneById(found.TimeZone, out var known) ? known : TimeZoneInfo.Utc;
+            if (found.State != CampaignStates.Rejected
+                && CampaignSchedule.Problem(found.Cron, zone, settings.CampaignMinimumInterval, DateTimeOffset.UtcNow) is { } problem)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    UPDATE campaigns SET state = 'rejected', awaiting_reason = NULL, rejected_by = 'AlertNet', rejected_at = now(),
+                           reject_reason = @problem
+                    WHERE id = @campaignId
+                    """,
+                    new { campaignId, problem }, transaction, cancellationToken: cancellationToken));
+                await transaction.CommitAsync(cancellationToken);
+                recurring.RemoveIfExists(RecurringJobId(campaignId));
+                logger.LogWarning("Campaign {CampaignId} has a schedule campaigns may no longer have: taken off the schedule", campaignId);
+                await audit.RecordAsync(actor, "campaign.schedule-refused", $"campaign:{campaignId}", new { reason = problem }, cancellationToken);
+                return;
+            }
+
             if (found.State != CampaignStates.Active)
             {
                 await transaction.CommitAsync(cancellationToken);
@@ -95,6 +115,10 @@ public sealed class RunCampaignJob(NpgsqlDataSource db, Mediator.IMediator media
     private sealed class Campaign
     {
         public string Name { get; set; } = "";
+
+        public string Cron { get; set; } = "";
+
+        public string TimeZone { get; set; } = "";
 
         public string Bodies { get; set; } = "";
 

@@ -231,6 +231,36 @@ public sealed class CampaignApprovalTests : IAsyncLifetime
         Assert.Equal(1, await CountAsync("SELECT count(*) FROM alerts"));
     }
 
+    [Fact]
+    public async Task A_campaign_saved_with_a_seconds_schedule_before_the_rule_is_taken_off_the_schedule_at_its_first_run()
+    {
+        // As the issue's campaign would be after an upgrade: in the table, active, and registered with Hangfire every 5 s.
+        long id;
+        await using (var connection = await _app.Db.OpenConnectionAsync())
+        {
+            id = await connection.ExecuteScalarAsync<long>(
+                """
+                INSERT INTO campaigns (name, cron, time_zone, bodies, target_groups, created_by, requested_by)
+                VALUES ('Old', '*/5 * * * * *', 'UTC', '{"en": "Every five seconds"}', '{default}', 'maria', 'maria') RETURNING id
+                """);
+        }
+
+        var recurring = _app.Services.GetRequiredService<IRecurringJobManager>();
+        recurring.AddOrUpdate<RunCampaignJob>(RunCampaignJob.RecurringJobId(id),
+            AlertNet.Infrastructure.Jobs.Lanes.Bulk, job => job.RunAsync(id, CancellationToken.None), "*/5 * * * * *");
+        recurring.Trigger(RunCampaignJob.RecurringJobId(id));
+        await Eventually.TrueAsync(async () => await CountAsync(
+                $"SELECT count(*) FROM audit_log WHERE subject = 'campaign:{id}' AND action = 'campaign.schedule-refused'") == 1,
+            TimeSpan.FromSeconds(30), "the first run to refuse the schedule");
+
+        var campaign = await CampaignAsync(id);
+        Assert.Equal("rejected", campaign.GetProperty("state").GetString());
+        Assert.Contains("second-level cron expressions are not accepted", campaign.GetProperty("rejectReason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM hangfire.set WHERE key = 'recurring-jobs' AND value LIKE 'campaign:%'"));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM alerts"));
+        Assert.Empty(_app.Carrier.AlertMessages());
+    }
+
     private static async Task<JsonElement> ScheduleAsync(HttpClient organizer, string name, string cron, string text)
     {
         var response = await organizer.PostAsJsonAsync("/api/campaigns", new { name, cron, timeZone = "UTC", bodies = new { en = text } });
