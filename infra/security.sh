@@ -25,6 +25,7 @@ for t in UnlinkableDumpTests PersonalDataProtectorTests RetentionTests PurgeSubs
          OrganizerSmsTests KeywordWebhookTests SenderLimitsTests; do
   filter+="|FullyQualifiedName~$t"
 done
+filter+="|FullyQualifiedName~CampaignApprovalTests"
 rc=0
 bash infra/test.sh --filter "$filter" || rc=$?
 
@@ -75,6 +76,13 @@ with open(out, 'w', encoding='utf-8') as doc:
               'the right answer, stored exactly as sent or not at all, never a 500 (`HostileInputTests`, `InboundWebhookTests`).\n'
               '- **No exposure**: no API answer shows a phone number in clear (`NoExposureTests`); `pg_dump` of the database '
               'and every log line of a realistic scenario hold no test number in any common format (`NoPlaintextNumberTests`).\n'
+              '- **Two people, always; SMS codes**: with the approval threshold at 2, a recurring campaign (the issue\'s '
+              '`*/5 * * * * *` is refused with the reason, 400) sends nothing until a second organizer approves it, again after '
+              'every change (PUT), and again when a run would reach more than 10 % more people than were approved; nobody '
+              'approves their own, coordinators cannot; schedules under `Alerts:CampaignMinimumInterval` (1 h) are refused '
+              '(`CampaignApprovalTests`). One live 8-digit `ALERT` code per organizer phone (after 30 proposals only the last '
+              'works), at most `Alerts:SmsProposalsPerHour` proposals an hour, and unregistered numbers get the ordinary '
+              'answer however many they send (`OrganizerSmsTests`).\n'
               '- **Properties** (CsCheck, hundreds of generated cases each): keyword matching, phone number normalization and '
               'blind indexes, the segment calculator against an independent reference.\n'
               '- **Threat model** ([threat-model.md](threat-model.md)): each adversary\'s row is backed by the tests it names, '

@@ -10,4 +10,13 @@ public sealed class AlertsOptions
     /// <summary>An alert to more recipients than this waits for a second organizer's approval. 0: never.</summary>
     [Range(0, int.MaxValue)]
     public int ApprovalThreshold { get; set; } = 1000;
+
+    /// <summary>Runs of a recurring campaign must be at least this far apart; schedules that run more often are refused.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "31.00:00:00")]
+    public TimeSpan CampaignMinimumInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>ALERT proposals one organizer phone may make per hour (each makes a code); beyond it the phone is told
+    /// to wait and its live code stays as it was.</summary>
+    [Range(1, 1000)]
+    public int SmsProposalsPerHour { get; set; } = 5;
 }

@@ -12,7 +12,8 @@ namespace AlertNet.Alerts;
 
 /// <summary>An organizer's Send: saves the alert, then queues its dispatch in the alert's lane; or, when it would
 /// reach more than Alerts:ApprovalThreshold people, leaves it awaiting a second organizer's approval (ApproveAlert).
-/// <paramref name="SkipApproval"/> is for a recurring campaign, whose schedule an organizer already set up.</summary>
+/// <paramref name="SkipApproval"/> is for a run of a recurring campaign, which RunCampaignJob has checked against what a
+/// second organizer approved for the campaign.</summary>
 public sealed record TriggerAlert(string Type, IReadOnlyList<string> Groups, IReadOnlyDictionary<string, string> Bodies,
     DateTimeOffset? SendAt, DateTimeOffset? ExpiresAt, string CreatedBy, bool SkipApproval = false) : Mediator.ICommand<TriggerAlertResult>;
 
@@ -48,7 +49,7 @@ public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClien
         int? recipients = null;
         if (threshold > 0 && !command.SkipApproval)
         {
-            recipients = await CountRecipientsAsync(connection, groupIds, threshold, cancellationToken);
+            recipients = await AlertRecipients.CountAsync(connection, null, groupIds, threshold, cancellationToken);
             needsApproval = recipients > threshold;
         }
 
@@ -81,25 +82,6 @@ public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClien
         }
 
         return new TriggerAlertResult.Created(id, state, needsApproval ? recipients : null);
-    }
-
-    /// <summary>The people DispatchAlertJob would send to (one per number, opted-out numbers left out), exactly when
-    /// above the threshold. Most sends are small: memberships are counted first up to threshold + 1 rows, so an
-    /// urgent alert below the threshold never pays for counting a large list.</summary>
-    private static async Task<int> CountRecipientsAsync(NpgsqlConnection connection, long[] groupIds, int threshold,
-        CancellationToken cancellationToken)
-    {
-        const string Members = """
-            FROM reachable_members s
-            WHERE s.group_id = ANY(@groupIds)
-            """;
-        var atMost = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            $"SELECT count(*)::int FROM (SELECT 1 {Members} LIMIT @limit) x", new { groupIds, limit = threshold + 1 },
-            cancellationToken: cancellationToken));
-        return atMost <= threshold
-            ? atMost
-            : await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-                $"SELECT count(DISTINCT s.phone_index)::int {Members}", new { groupIds }, cancellationToken: cancellationToken));
     }
 }
 

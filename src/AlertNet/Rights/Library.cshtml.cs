@@ -51,7 +51,7 @@ public sealed class LibraryModel(Mediator.IMediator mediator, IAuthorizationServ
     {
         await LoadAsync(cancellationToken);
         Groups = AllGroups.Where(g => g.IsDefault).Select(g => g.Name).ToList();
-        Message = done is "saved" or "scheduled" ? text["rights." + done] : null;
+        Message = done is "saved" or "scheduled" or "scheduled-held" ? text["rights." + done] : null;
         if (edit is null)
         {
             return Page();
@@ -109,8 +109,10 @@ public sealed class LibraryModel(Mediator.IMediator mediator, IAuthorizationServ
                 CleanBodies(), Actor.Of(User)), cancellationToken);
             return result switch
             {
+                ScheduleCampaignResult.Scheduled { AwaitingApproval: true } => Redirect($"/rights?done=scheduled-held#message-{id}"),
                 ScheduleCampaignResult.Scheduled => Redirect($"/rights?done=scheduled#message-{id}"),
-                ScheduleCampaignResult.InvalidCron => Fail(text["rights.error.cron"]),
+                // The reason (seconds field, runs too close together) is the API's, in English, after the form's own hint.
+                ScheduleCampaignResult.InvalidCron invalid => Fail(text["rights.error.cron"] + " " + invalid.Reason),
                 _ => Fail(text["rights.error.campaign", name]),
             };
         }, cancellationToken);

@@ -9,7 +9,8 @@ namespace AlertNet.Subscribers;
 
 /// <summary><c>YES &lt;code&gt;</c> (any opt-in word) from a registered organizer phone: sends the alert that phone
 /// proposed with ALERT, as an urgent alert through <see cref="TriggerAlert"/>, if the code is right, unused and at
-/// most ten minutes old. At most <see cref="MaxWrongCodesPerHour"/> wrong codes per phone per hour.</summary>
+/// most ten minutes old and not replaced by a later ALERT from that phone (a replaced code is simply wrong). At most
+/// <see cref="MaxWrongCodesPerHour"/> wrong codes per phone per hour.</summary>
 public sealed class ConfirmSmsAlert(NpgsqlDataSource db, Mediator.IMediator mediator, PersonalDataProtector protector, Replies replies,
     AuditLog audit, ILogger<ConfirmSmsAlert> logger)
 {
@@ -38,7 +39,7 @@ public sealed class ConfirmSmsAlert(NpgsqlDataSource db, Mediator.IMediator medi
         var pending = await connection.QueryAsync<(long Id, byte[] CodeHash, bool Used, bool Expired)>(new CommandDefinition(
             """
             SELECT id, code_hash, used_at IS NOT NULL, expires_at <= now()
-            FROM pending_sms_alerts WHERE organizer_phone_id = @id AND created_at > now() - interval '1 day'
+            FROM pending_sms_alerts WHERE organizer_phone_id = @id AND replaced_at IS NULL AND created_at > now() - interval '1 day'
             """,
             new { id = organizer.Id }, transaction, cancellationToken: cancellationToken));
         var hash = ProposeSmsAlert.CodeHash(protector, organizer.Id, code);

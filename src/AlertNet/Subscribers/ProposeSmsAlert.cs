@@ -4,6 +4,7 @@ using AlertNet.Alerts;
 using AlertNet.Delivery;
 using AlertNet.Privacy;
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace AlertNet.Subscribers;
@@ -11,10 +12,16 @@ namespace AlertNet.Subscribers;
 /// <summary><c>ALERT &lt;group&gt; &lt;text&gt;</c> from a registered organizer phone: nothing is sent yet. The reply gives
 /// the recipient count and segments (as the composer's preview computes them) and a one-time code; <c>YES &lt;code&gt;</c>
 /// from the same phone within ten minutes sends the alert (<see cref="ConfirmSmsAlert"/>). The code goes back to the
-/// phone that is registered, so a forged sender number cannot complete the command.</summary>
-public sealed class ProposeSmsAlert(Mediator.IMediator mediator, PersonalDataProtector protector, Replies replies, AuditLog audit)
+/// phone that is registered, so a forged sender number cannot complete the command. A phone has one live code at a
+/// time: a new proposal replaces the one before (so guessing faces one code, not one per proposal), and a phone makes
+/// at most Alerts:SmsProposalsPerHour proposals an hour.</summary>
+public sealed class ProposeSmsAlert(Mediator.IMediator mediator, PersonalDataProtector protector, Replies replies, AuditLog audit,
+    IOptions<AlertsOptions> options)
 {
     public static readonly TimeSpan CodeLifetime = TimeSpan.FromMinutes(10);
+
+    /// <summary>Eight digits: one guess in 100 million, and wrong guesses are limited per hour (ConfirmSmsAlert).</summary>
+    public const int CodeDigits = 8;
 
     /// <summary>A group's name or keyword may have this many words (EAST SIDE).</summary>
     private const int MaxGroupWords = 4;
@@ -49,16 +56,32 @@ public sealed class ProposeSmsAlert(Mediator.IMediator mediator, PersonalDataPro
             return replies.Get(SmsSegments.IsTooLong(text) ? "smsAlertTooLong" : "smsAlertUsage", organizer.Language);
         }
 
+        // One proposal per phone at a time (the row lock), so concurrent ALERTs cannot slip past the limit or leave two
+        // live codes; the unique index pending_sms_alerts_one_live holds the rule even if this were missed.
+        await connection.ExecuteAsync(new CommandDefinition(
+            "SELECT 1 FROM organizer_phones WHERE id = @id FOR UPDATE", new { id = organizer.Id }, transaction, cancellationToken: cancellationToken));
+        var lastHour = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT count(*)::int FROM pending_sms_alerts WHERE organizer_phone_id = @id AND created_at > now() - interval '1 hour'",
+            new { id = organizer.Id }, transaction, cancellationToken: cancellationToken));
+        if (lastHour >= options.Value.SmsProposalsPerHour)
+        {
+            await audit.RecordAsync(organizer.Actor, "sms-alert.propose-refused", $"group:{found.Name}", new { reason = "proposals per hour" },
+                cancellationToken);
+            return replies.Get("smsAlertTooManyProposals", organizer.Language);
+        }
+
         if (await mediator.Send(new PreviewAlert([found.Name], bodies), cancellationToken) is not { } preview)
         {
             return replies.Get("smsAlertUnknownGroup", organizer.Language, Values(("group", found.Name)));
         }
 
-        var code = RandomNumberGenerator.GetInt32(1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+        var code = RandomNumberGenerator.GetInt32(100_000_000).ToString("D8", CultureInfo.InvariantCulture);
         var id = await RowIds.NextAsync(connection, transaction, "pending_sms_alerts", cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             """
             DELETE FROM pending_sms_alerts WHERE organizer_phone_id = @organizerId AND created_at < now() - interval '1 day';
+            UPDATE pending_sms_alerts SET replaced_at = now()
+            WHERE organizer_phone_id = @organizerId AND used_at IS NULL AND replaced_at IS NULL;
             INSERT INTO pending_sms_alerts (id, organizer_phone_id, code_hash, group_id, body_cipher, language, expires_at) OVERRIDING SYSTEM VALUE
             VALUES (@id, @organizerId, @codeHash, @groupId, @body, @language, now() + @lifetime)
             """,

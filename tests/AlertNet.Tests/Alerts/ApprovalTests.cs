@@ -176,7 +176,7 @@ public sealed class ApprovalTests : IAsyncLifetime
         var phone = AlertNetTestApp.Numbers(1, first: 7190)[0];
         await _app.Services.GetRequiredService<OrganizerPhones>().RegisterAsync(phone, "lucia", "en", CancellationToken.None);
         var preview = await _app.TextAsync(phone, "ALERT DEFAULT Agents at 5th and Main");
-        var code = System.Text.RegularExpressions.Regex.Match(preview!, @"YES (\d{6})").Groups[1].Value;
+        var code = System.Text.RegularExpressions.Regex.Match(preview!, @"YES (\d{8})").Groups[1].Value;
 
         var reply = await _app.TextAsync(phone, $"YES {code}");
 

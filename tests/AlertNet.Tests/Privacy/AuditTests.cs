@@ -50,6 +50,22 @@ public sealed class AuditTests : IAsyncLifetime
         }
     }
 
+    /// <summary>A campaign change held for a second organizer, as <see cref="HeldAlertAsync"/> holds an alert.</summary>
+    private async Task<HttpResponseMessage> WithThresholdOneAsync(Func<Task<HttpResponseMessage>> call)
+    {
+        var options = _app.Services.GetRequiredService<IOptions<AlertsOptions>>().Value;
+        var threshold = options.ApprovalThreshold;
+        options.ApprovalThreshold = 1;
+        try
+        {
+            return await call();
+        }
+        finally
+        {
+            options.ApprovalThreshold = threshold;
+        }
+    }
+
     [Fact]
     public async Task Every_mutating_api_route_writes_an_audit_row_naming_who_did_it()
     {
@@ -86,6 +102,17 @@ public sealed class AuditTests : IAsyncLifetime
                     new { name = "weekly", cron = "0 18 * * 1", timeZone = "UTC", bodies = new { en = "Know your rights" } });
                 campaign = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
                 return response;
+            }),
+            ("PUT /api/campaigns/{id:long}", "test-organizer", "campaign.update",
+                () => WithThresholdOneAsync(() => organizer.PutAsJsonAsync($"/api/campaigns/{campaign}",
+                    new { name = "weekly", cron = "0 18 * * 1", timeZone = "UTC", bodies = new { en = "Know your rights, changed" } }))),
+            ("POST /api/campaigns/{id:long}/approve", "test-admin", "campaign.approve",
+                () => admin.PostAsync($"/api/campaigns/{campaign}/approve", null)),
+            ("POST /api/campaigns/{id:long}/reject", "test-admin", "campaign.reject", async () =>
+            {
+                await WithThresholdOneAsync(() => organizer.PutAsJsonAsync($"/api/campaigns/{campaign}",
+                    new { name = "weekly", cron = "0 18 * * 2", timeZone = "UTC", bodies = new { en = "Know your rights" } }));
+                return await admin.PostAsJsonAsync($"/api/campaigns/{campaign}/reject", new { reason = "not checked" });
             }),
             ("DELETE /api/campaigns/{id:long}", "test-organizer", "campaign.delete",
                 () => organizer.DeleteAsync($"/api/campaigns/{campaign}")),

@@ -118,7 +118,7 @@ public sealed partial class KeyRotationReadmeTests
         var coordinator = await after.ClientWithRoleAsync(Roles.Coordinator);
         Assert.Contains("agents at the clinic", await coordinator.GetStringAsync("/api/hotline"), StringComparison.Ordinal);
         var preview = await after.TextAsync(Maria, "ALERT DEFAULT Agents at the school");
-        Assert.Matches(@"\b\d{6}\b", preview);
+        Assert.Matches(@"\b\d{8}\b", preview);
         Assert.NotNull(await after.TextAsync(Ana, "STOP"));
     }
 

@@ -159,17 +159,99 @@ public sealed partial class OrganizerSmsTests(SubscriberAppFixture fixture) : IC
     }
 
     [Fact]
-    public async Task Each_pending_alert_keeps_its_own_code()
+    public async Task Codes_have_eight_digits()
+    {
+        var preview = await fixture.TextAsync(Maria, "ALERT default Agents at the school");
+
+        Assert.Matches(@"YES \d{8} within", preview);
+    }
+
+    [Fact]
+    public async Task A_new_proposal_replaces_the_phones_live_code()
     {
         var first = CodeIn(await fixture.TextAsync(Maria, "ALERT default First"));
         var second = CodeIn(await fixture.TextAsync(Maria, "ALERT eastside Second"));
 
-        await fixture.TextAsync(Maria, $"YES {second}");
-        await fixture.TextAsync(Maria, $"YES {first}");
+        Assert.Equal(Replies.Get("smsAlertCodeWrong", "en"), await fixture.TextAsync(Maria, $"YES {first}"));
+        Assert.Contains("is sending", await fixture.TextAsync(Maria, $"YES {second}"), StringComparison.Ordinal);
 
         await using var connection = await App.Db.OpenConnectionAsync();
-        Assert.Equal(["{\"en\": \"Second\"}", "{\"en\": \"First\"}"],
-            (await connection.QueryAsync<string>("SELECT bodies::text FROM alerts ORDER BY id")).ToArray());
+        Assert.Equal(["{\"en\": \"Second\"}"], (await connection.QueryAsync<string>("SELECT bodies::text FROM alerts ORDER BY id")).ToArray());
+    }
+
+    [Fact]
+    public async Task After_thirty_proposals_only_the_last_code_works()
+    {
+        // The attack from issue 10: 30 ALERTs used to leave 30 live codes for YES to match. Each proposal here is
+        // moved an hour back once made, so the proposals-per-hour limit does not stop the series.
+        var codes = new List<string>();
+        for (var i = 0; i < 30; i++)
+        {
+            codes.Add(CodeIn(await fixture.TextAsync(Maria, $"ALERT default Proposal {i}")));
+            await ExecuteAsync("UPDATE pending_sms_alerts SET created_at = created_at - interval '61 minutes'");
+        }
+
+        Assert.Equal(30, codes.Distinct().Count());
+        foreach (var old in codes[..^1])
+        {
+            Assert.Equal(Replies.Get("smsAlertCodeWrong", "en"), await fixture.TextAsync(Maria, $"YES {old}"));
+            // Wrong codes lock the phone after five an hour; the clock moves on here so every old code is tried.
+            await ExecuteAsync("UPDATE sms_alert_code_failures SET failed_at = failed_at - interval '61 minutes'");
+        }
+
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM alerts"));
+        Assert.Contains("is sending", await fixture.TextAsync(Maria, $"YES {codes[^1]}"), StringComparison.Ordinal);
+        await using var connection = await App.Db.OpenConnectionAsync();
+        Assert.Equal(["{\"en\": \"Proposal 29\"}"], (await connection.QueryAsync<string>("SELECT bodies::text FROM alerts")).ToArray());
+    }
+
+    [Fact]
+    public async Task Beyond_the_proposals_per_hour_a_phone_is_told_to_wait_and_its_live_code_stays()
+    {
+        var limit = App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AlertNet.Alerts.AlertsOptions>>().Value.SmsProposalsPerHour;
+        Assert.Equal(5, limit);
+        string last = "";
+        for (var i = 0; i < limit; i++)
+        {
+            last = CodeIn(await fixture.TextAsync(Maria, $"ALERT default Proposal {i}"));
+        }
+
+        var refused = await fixture.TextAsync(Maria, "ALERT default One too many");
+        var refusedAgain = await fixture.TextAsync(Maria, "ALERT default One too many");
+
+        Assert.Equal(Replies.Get("smsAlertTooManyProposals", "en"), refused);
+        Assert.Equal(refused, refusedAgain);
+        Assert.Equal(limit, await CountAsync("SELECT count(*) FROM pending_sms_alerts"));
+        Assert.Equal(2, await CountAsync("SELECT count(*) FROM audit_log WHERE action = 'sms-alert.propose-refused' AND actor = 'sms:maria'"));
+        // Another organizer's phone has its own allowance.
+        Assert.Matches(@"\d{8}", await fixture.TextAsync(Lucia, "ALERTA default Agentes en la escuela"));
+        Assert.Contains("is sending", await fixture.TextAsync(Maria, $"YES {last}"), StringComparison.Ordinal);
+        await using (var connection = await App.Db.OpenConnectionAsync())
+        {
+            Assert.Equal("{\"en\": \"Proposal 4\"}", await connection.ExecuteScalarAsync<string>("SELECT bodies::text FROM alerts"));
+        }
+
+        // An hour later the phone may propose again.
+        await ExecuteAsync("UPDATE pending_sms_alerts SET created_at = created_at - interval '61 minutes'");
+        Assert.Matches(@"\d{8}", await fixture.TextAsync(Maria, "ALERT default Agents again"));
+    }
+
+    [Fact]
+    public async Task An_unregistered_number_sending_many_alerts_gets_what_any_text_gets()
+    {
+        var limit = App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AlertNet.Alerts.AlertsOptions>>().Value.SmsProposalsPerHour;
+        var ordinary = new List<string?>();
+        var stranger = new List<string?>();
+        for (var i = 0; i < limit + 3; i++)
+        {
+            ordinary.Add(await fixture.TextAsync(Bystander, $"hello {i}"));
+            stranger.Add(await fixture.TextAsync(Stranger, $"ALERT default Agents {i}"));
+        }
+
+        Assert.Equal(ordinary, stranger);
+        Assert.DoesNotContain(Replies.Get("smsAlertTooManyProposals", "en"), stranger);
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM pending_sms_alerts"));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM audit_log WHERE action LIKE 'sms-alert%'"));
     }
 
     [Fact]
@@ -186,7 +268,7 @@ public sealed partial class OrganizerSmsTests(SubscriberAppFixture fixture) : IC
     public async Task Five_wrong_codes_an_hour_lock_the_phone_even_for_the_right_code()
     {
         var code = CodeIn(await fixture.TextAsync(Maria, "ALERT default Agents at the school"));
-        var wrong = ((int.Parse(code, CultureInfo.InvariantCulture) + 1) % 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+        var wrong = ((int.Parse(code, CultureInfo.InvariantCulture) + 1) % 100_000_000).ToString("D8", CultureInfo.InvariantCulture);
         for (var i = 0; i < ConfirmSmsAlert.MaxWrongCodesPerHour; i++)
         {
             Assert.Equal(Replies.Get("smsAlertCodeWrong", "en"), await fixture.TextAsync(Maria, $"YES {wrong}"));
@@ -315,6 +397,6 @@ public sealed partial class OrganizerSmsTests(SubscriberAppFixture fixture) : IC
         await connection.ExecuteAsync(sql);
     }
 
-    [GeneratedRegex(@"(?:YES|SI|OUI|WI|SIM) (\d{6})")]
+    [GeneratedRegex(@"(?:YES|SI|OUI|WI|SIM) (\d+)")]
     private static partial Regex CodePattern();
 }
