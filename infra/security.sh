@@ -22,7 +22,8 @@ filter+="|FullyQualifiedName~SignInThrottleTests"
 # The rows of docs/threat-model.md: each adversary's row names the tests that back it.
 for t in UnlinkableDumpTests PersonalDataProtectorTests RetentionTests PurgeSubscribersTests KeyRotationTests \
          KeyRotationReadmeTests KeyCustodyTests NothingLeftAtProviderTests ProviderFailureScanTests ApprovalTests \
-         OrganizerSmsTests KeywordWebhookTests SenderLimitsTests; do
+         OrganizerSmsTests KeywordWebhookTests SenderLimitsTests SessionEndTests TwoStepSignInTests SignInThrottleTests \
+         CampaignApprovalTests; do
   filter+="|FullyQualifiedName~$t"
 done
 filter+="|FullyQualifiedName~CampaignApprovalTests"

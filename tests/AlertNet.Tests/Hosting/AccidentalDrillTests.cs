@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using AlertNet.Hosting;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Infrastructure.Twilio;
@@ -71,7 +70,7 @@ public sealed class AccidentalDrillTests
     private static async Task<(bool Exited, int ExitCode, string Output)> RunServerAsync(string? mode)
     {
         var database = await TestCluster.CreateDatabaseAsync();
-        var port = FreePort();
+        var port = AlertNetTestApp.FreePort();
         try
         {
             var start = new ProcessStartInfo("dotnet", [AlertNetTestApp.AlertNetDll()])
@@ -133,10 +132,4 @@ public sealed class AccidentalDrillTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Tests.Support;
 using Dapper;
@@ -9,7 +8,7 @@ namespace AlertNet.Tests.Hosting;
 /// <summary>What an operator's tooling sees: readiness, Prometheus metrics, log scopes.</summary>
 public sealed class OperationsTests : IAsyncLifetime
 {
-    private readonly int _metricsPort = FreePort();
+    private readonly int _metricsPort = AlertNetTestApp.FreePort();
     private AlertNetTestApp _app = null!;
 
     public async Task InitializeAsync() => _app = await AlertNetTestApp.StartAsync(overrides: new Dictionary<string, string?>
@@ -93,10 +92,4 @@ public sealed class OperationsTests : IAsyncLifetime
             ? double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture)
             : -1;
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

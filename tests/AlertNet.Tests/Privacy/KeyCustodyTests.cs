@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using AlertNet.Hosting;
 using AlertNet.Privacy;
@@ -126,7 +124,7 @@ public sealed class KeyCustodyTests : IDisposable
                 WorkingDirectory = Path.GetDirectoryName(AlertNetTestApp.AlertNetDll())!,
             };
             start.Environment["ConnectionStrings__AlertNet"] = database;
-            start.Environment["urls"] = $"http://127.0.0.1:{FreePort()}";
+            start.Environment["urls"] = $"http://127.0.0.1:{AlertNetTestApp.FreePort()}";
             start.Environment["AlertNet__KeyFile"] = path;
             start.Environment["AlertNet__ContactInfo"] = "help@example.org";
             start.Environment["Twilio__AccountSid"] = "AC" + new string('1', 32);
@@ -162,10 +160,4 @@ public sealed class KeyCustodyTests : IDisposable
         return path;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

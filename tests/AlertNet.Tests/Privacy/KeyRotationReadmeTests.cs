@@ -24,7 +24,7 @@ public sealed partial class KeyRotationReadmeTests
     [Fact]
     public async Task After_the_readme_steps_and_removing_the_old_encryption_key_everything_works_two_step_sign_in_included()
     {
-        var database = await TestCluster.CreateDatabaseAsync();
+        var database = await TestCluster.CreateMigratedDatabaseAsync();
         try
         {
             await FollowTheReadmeAsync(database);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using AlertNet.Infrastructure.Auth;
 using AlertNet.Infrastructure.Twilio.Drill;
 using AlertNet.Tests.Support;
@@ -27,7 +26,7 @@ public sealed class ProviderFailureScanTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _metricsPort = FreePort();
+        _metricsPort = AlertNetTestApp.FreePort();
         _proxy = new CarrierProxy(targetPort: 0);
         _app = await AlertNetTestApp.StartAsync(overrides: new Dictionary<string, string?>
         {
@@ -133,10 +132,4 @@ public sealed class ProviderFailureScanTests : IAsyncLifetime
             _ => line.Contains("Deleting", StringComparison.Ordinal),
         };
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -92,7 +92,7 @@ public sealed class SenderLimitsTests : IAsyncLifetime
     [Fact]
     public async Task Allowed_countries_are_a_setting_and_who_joined_before_a_change_keeps_getting_alerts()
     {
-        var database = await TestCluster.CreateDatabaseAsync();
+        var database = await TestCluster.CreateMigratedDatabaseAsync();
         var keys = new Dictionary<string, string?>
         {
             ["AlertNet:EncryptionKey"] = KeyFile.NewKey(),

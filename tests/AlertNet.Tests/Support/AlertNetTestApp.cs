@@ -72,7 +72,7 @@ public sealed class AlertNetTestApp : IAsyncDisposable
     /// settings); that database is left in place when this app is disposed. By default a new database, dropped at the end.</param>
     public static async Task<AlertNetTestApp> StartAsync(string role = "all", IDictionary<string, string?>? overrides = null, string? database = null)
     {
-        var connectionString = database ?? await TestCluster.CreateDatabaseAsync();
+        var connectionString = database ?? await TestCluster.CreateMigratedDatabaseAsync();
         var port = FreePort();
         var settings = new Dictionary<string, string?>
         {

@@ -37,8 +37,9 @@ public sealed class SessionEndTests : IAsyncLifetime
     {
         // 0.001 h = 3.6 s; the idle timeout (60 minutes) and sliding renewal on every request would keep it forever.
         await using var app = await AlertNetTestApp.StartAsync(overrides: new Dictionary<string, string?> { ["Web:SessionMaxHours"] = "0.001" });
-        using var session = await WebSession.SignInAsync(app, Roles.Coordinator);
+        // Taken before signing in: the lifetime starts inside the sign-in request, which a busy machine can make slow.
         var signedIn = DateTime.UtcNow;
+        using var session = await WebSession.SignInAsync(app, Roles.Coordinator);
 
         await Eventually.TrueAsync(async () => (await session.Client.GetAsync("/")).StatusCode == HttpStatusCode.Redirect,
             TimeSpan.FromSeconds(60), "the session to end after 3.6 s");
