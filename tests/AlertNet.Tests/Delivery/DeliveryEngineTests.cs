@@ -118,7 +118,7 @@ public sealed class DeliveryEngineTests : IAsyncLifetime
         await Eventually.TrueAsync(() => _app.Carrier.AlertMessages().Count >= 10, TimeSpan.FromSeconds(30), "the campaign to start");
 
         var urgent = await AlertNetTestApp.TriggerAlertAsync(_organizer, new { type = "urgent", bodies = new { en = "RAID NOW" } });
-        await Eventually.TrueAsync(() => _app.Carrier.AlertMessages().Count(m => m.Body == "RAID NOW") == 300, TimeSpan.FromSeconds(60), "the alert to reach everyone");
+        await Eventually.TrueAsync(() => _app.Carrier.AlertMessages().Count(m => m.Body == "RAID NOW") == 300, TimeSpan.FromSeconds(120), "the alert to reach everyone");
 
         // The urgent alert reached everyone while the campaign was still waiting its turn.
         var campaignSent = _app.Carrier.AlertMessages().Count(m => m.Body == "Know your rights");
