@@ -31,6 +31,9 @@ read -r passed failed skipped < <(
     awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); gsub(/[^0-9]/, "", kv[2]); n[kv[1]] += kv[2] } }
          END { print n["passed"] + 0, n["failed"] + 0, n["total"] - n["executed"] }')
 
+# Name the failed tests (CI logs keep only the tail, so the verdict must say which).
+find "$RESULTS" -name '*.trx' -exec grep -ho 'testName="[^"]*"[^>]*outcome="Failed"' {} + 2>/dev/null |
+  sed -E 's/testName="([^"]*)".*/FAILED: \1/' || true
 summary="tests: $passed passed, $failed failed"
 (( skipped == 0 )) || summary+=", $skipped skipped"
 echo "$summary"
