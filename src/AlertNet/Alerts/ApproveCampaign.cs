@@ -9,8 +9,9 @@ namespace AlertNet.Alerts;
 /// <summary>A second organizer lets a recurring campaign run: awaiting_approval → active, for the people counted when
 /// it was created, changed or held (runs may then reach up to 10 % more). The organizer who created or last changed it
 /// cannot approve it (<see cref="Actor.SamePerson"/>), as with alerts. A run held for approval is not made up: the next
-/// scheduled run sends.</summary>
-public sealed record ApproveCampaign(long Id, string ApprovedBy) : Mediator.ICommand<ApproveCampaignResult>;
+/// scheduled run sends. With <paramref name="Version"/> (what the approver read, <see cref="CampaignVersion"/>), a
+/// campaign changed since then is not approved: the approver must look at it again.</summary>
+public sealed record ApproveCampaign(long Id, string ApprovedBy, string? Version = null) : Mediator.ICommand<ApproveCampaignResult>;
 
 public abstract record ApproveCampaignResult
 {
@@ -21,6 +22,8 @@ public abstract record ApproveCampaignResult
     public sealed record OwnCampaign : ApproveCampaignResult;
 
     public sealed record NotAwaiting(string State) : ApproveCampaignResult;
+
+    public sealed record Changed : ApproveCampaignResult;
 }
 
 public sealed class ApproveCampaignHandler(NpgsqlDataSource db, AuditLog audit) : Mediator.ICommandHandler<ApproveCampaign, ApproveCampaignResult>
@@ -31,9 +34,10 @@ public sealed class ApproveCampaignHandler(NpgsqlDataSource db, AuditLog audit) 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // FOR UPDATE: two approvals, or an approval racing a change, settle one after the other; an approval that waited
         // for a change sees the changed campaign (awaiting again, with its own requester).
-        var campaign = await connection.QuerySingleOrDefaultAsync<(string State, string RequestedBy, int? Recipients)?>(new CommandDefinition(
-            "SELECT state, requested_by, estimated_recipients FROM campaigns WHERE id = @Id FOR UPDATE", command, transaction,
-            cancellationToken: cancellationToken));
+        var campaign = await connection.QuerySingleOrDefaultAsync<(string State, string RequestedBy, int? Recipients, string Version)?>(
+            new CommandDefinition(
+                $"SELECT state, requested_by, estimated_recipients, {CampaignVersion.Column} FROM campaigns WHERE id = @Id FOR UPDATE", command,
+                transaction, cancellationToken: cancellationToken));
         if (campaign is not { } found)
         {
             return new ApproveCampaignResult.NotFound();
@@ -42,6 +46,11 @@ public sealed class ApproveCampaignHandler(NpgsqlDataSource db, AuditLog audit) 
         if (found.State != CampaignStates.AwaitingApproval)
         {
             return new ApproveCampaignResult.NotAwaiting(found.State);
+        }
+
+        if (command.Version is not null && command.Version != found.Version)
+        {
+            return new ApproveCampaignResult.Changed();
         }
 
         if (Actor.SamePerson(found.RequestedBy, command.ApprovedBy))
@@ -68,9 +77,9 @@ public sealed class ApproveCampaignHandler(NpgsqlDataSource db, AuditLog audit) 
 public static class ApproveCampaignEndpoint
 {
     public static void MapApproveCampaign(this IEndpointRouteBuilder app) =>
-        app.MapPost("/api/campaigns/{id:long}/approve", async (long id, Mediator.IMediator mediator, ClaimsPrincipal user,
-                CancellationToken cancellationToken) =>
-                await mediator.Send(new ApproveCampaign(id, Actor.Of(user)), cancellationToken) switch
+        app.MapPost("/api/campaigns/{id:long}/approve", async (long id, ApproveCampaignRequest? request, Mediator.IMediator mediator,
+                ClaimsPrincipal user, CancellationToken cancellationToken) =>
+                await mediator.Send(new ApproveCampaign(id, Actor.Of(user), request?.Version), cancellationToken) switch
                 {
                     ApproveCampaignResult.Approved approved => Results.Ok(new { id, state = CampaignStates.Active, approvedRecipients = approved.Recipients }),
                     ApproveCampaignResult.NotFound => Results.Problem($"No campaign {id}.", statusCode: StatusCodes.Status404NotFound),
@@ -78,7 +87,13 @@ public static class ApproveCampaignEndpoint
                         "You created or last changed this campaign: another organizer must approve it.", statusCode: StatusCodes.Status403Forbidden),
                     ApproveCampaignResult.NotAwaiting notAwaiting => Results.Problem(
                         $"The campaign is not awaiting approval (it is {notAwaiting.State}).", statusCode: StatusCodes.Status409Conflict),
+                    ApproveCampaignResult.Changed => Results.Problem(
+                        "The campaign changed after you read it (version differs): read it again before approving.",
+                        statusCode: StatusCodes.Status409Conflict),
                     _ => throw new InvalidOperationException("Unexpected result."),
                 })
             .RequireAuthorization(Policies.Organize);
 }
+
+/// <summary>Optional body of an approval: the campaign's <c>version</c> from GET /api/campaigns, to approve only what was read.</summary>
+public sealed record ApproveCampaignRequest(string? Version);

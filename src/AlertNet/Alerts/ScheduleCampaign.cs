@@ -156,11 +156,11 @@ public static class CampaignEndpoints
             {
                 await using var connection = await db.OpenConnectionAsync(cancellationToken);
                 var campaigns = await connection.QueryAsync(new CommandDefinition(
-                    """
+                    $"""
                     SELECT id, name, cron, time_zone AS "timeZone", target_groups AS groups, state, awaiting_reason AS "awaitingReason",
                            estimated_recipients AS "estimatedRecipients", approved_recipients AS "approvedRecipients",
                            requested_by AS "requestedBy", approved_by AS "approvedBy", rejected_by AS "rejectedBy",
-                           reject_reason AS "rejectReason", last_run_at AS "lastRunAt"
+                           reject_reason AS "rejectReason", last_run_at AS "lastRunAt", {CampaignVersion.Column} AS version
                     FROM campaigns ORDER BY name
                     """,
                     cancellationToken: cancellationToken));

@@ -38,7 +38,9 @@ public sealed class GetOverviewHandler(NpgsqlDataSource db, Mediator.IMediator m
             WHERE d.alert_id IN (SELECT id FROM alerts ORDER BY created_at DESC, id DESC LIMIT @limit)
             GROUP BY d.alert_id, d.state, d.error_code;
 
-            SELECT count(*)::int FROM alerts WHERE state = 'awaiting_approval';
+            -- Alerts and recurring campaigns alike wait on the approvals page.
+            SELECT ((SELECT count(*) FROM alerts WHERE state = 'awaiting_approval')
+                  + (SELECT count(*) FROM campaigns WHERE state = 'awaiting_approval'))::int;
 
             -- A person subscribed by SMS and WhatsApp is one person.
             SELECT language, count(DISTINCT phone_index)::int AS count

@@ -1,3 +1,7 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using AlertNet.Alerts;
 using AlertNet.BrowserTests.Support;
 using AlertNet.Infrastructure.Auth;
@@ -122,6 +126,54 @@ public sealed class AlertPagesTests
         Assert.True(unlabelled.Length == 0, $"controls without a label: {string.Join(", ", unlabelled)}");
         await BrowserApp.ScreenshotAsync(page, "compose-spanish");
     }
+
+    [Fact]
+    public async Task A_second_organizer_approves_a_recurring_campaign_on_the_approvals_page_only_as_last_read()
+    {
+        await _browser.App.JoinAllAsync(AlertNetTestApp.Numbers(3, first: 8300));
+        var maria = await _browser.CreateUserAsync(Roles.Organizer, "maria");
+        var jose = await _browser.CreateUserAsync(Roles.Organizer, "jose");
+        var name = $"Rights {Guid.NewGuid():N}"[..14];
+        using var mariaApi = await _browser.App.ClientAsAsync(maria, Roles.Organizer);
+        var created = await mariaApi.PostAsJsonAsync("/api/campaigns",
+            new { name, cron = "0 9 * * 1", timeZone = "America/Chicago", bodies = new { en = "You may stay silent." } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        var card = (IPage page) => page.Locator("section.card", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = $"Campaign “{name}”" }) });
+
+        var own = await _browser.NewPageAsync();
+        await BrowserApp.SignInAsync(own, maria);
+        await BrowserApp.NavLink(own, "Approvals").ClickAsync();
+        await Expect(card(own)).ToContainTextAsync("another organizer must approve it");
+        await Expect(card(own).GetByRole(AriaRole.Button, new() { Name = $"Approve campaign ({name})" })).ToHaveCountAsync(0);
+
+        var approver = await _browser.NewPageAsync();
+        await BrowserApp.SignInAsync(approver, jose);
+        await Expect(approver.GetByRole(AriaRole.Link, new() { NameRegex = new Regex("^Waiting for approval: [1-9]") })).ToBeVisibleAsync();
+        await BrowserApp.NavLink(approver, "Approvals").ClickAsync();
+        await Expect(card(approver)).ToContainTextAsync("You may stay silent.");
+        await Expect(card(approver)).ToContainTextAsync("0 9 * * 1 (America/Chicago)");
+        await BrowserApp.ScreenshotAsync(approver, "approvals-campaign");
+
+        // Maria changes the text while Jose's page shows the old one: his click must not approve what he never read.
+        Assert.Equal(HttpStatusCode.OK, (await mariaApi.PutAsJsonAsync($"/api/campaigns/{id}",
+            new { name, cron = "0 9 * * 1", timeZone = "America/Chicago", bodies = new { en = "Send us your bank details." } })).StatusCode);
+        await card(approver).GetByRole(AriaRole.Button, new() { Name = $"Approve campaign ({name})" }).ClickAsync();
+
+        await Expect(approver.GetByRole(AriaRole.Alert)).ToContainTextAsync("changed after you opened the page");
+        await Expect(card(approver)).ToContainTextAsync("Send us your bank details.");
+        Assert.Equal("awaiting_approval", await CampaignStateAsync(mariaApi, id));
+
+        await card(approver).GetByRole(AriaRole.Button, new() { Name = $"Approve campaign ({name})" }).ClickAsync();
+
+        await Expect(approver.GetByText("Approved: the campaign runs on its schedule.")).ToBeVisibleAsync();
+        await Expect(card(approver)).ToHaveCountAsync(0);
+        Assert.Equal("active", await CampaignStateAsync(mariaApi, id));
+    }
+
+    private static async Task<string?> CampaignStateAsync(HttpClient api, long id) =>
+        (await api.GetFromJsonAsync<JsonElement>("/api/campaigns")).EnumerateArray()
+        .Single(c => c.GetProperty("id").GetInt64() == id).GetProperty("state").GetString();
 
     private static async Task AssertNoHorizontalScrollAsync(IPage page)
     {

@@ -155,6 +155,31 @@ public sealed class CampaignApprovalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_approval_of_the_version_read_is_refused_when_the_campaign_changed_since_and_the_overview_counts_it()
+    {
+        var id = (await ScheduleAsync(_maria, "Weekly", "0 9 * * 1", "Weekly rights")).GetProperty("id").GetInt64();
+        var read = (await CampaignAsync(id)).GetProperty("version").GetString();
+        Assert.False(string.IsNullOrEmpty(read));
+        Assert.Equal(1, (await _jose.GetFromJsonAsync<JsonElement>("/api/overview")).GetProperty("awaitingApproval").GetInt32());
+
+        // Maria swaps the text while Jose reads the old one: his approval names what he read, so it is refused.
+        Assert.Equal(HttpStatusCode.OK, (await _maria.PutAsJsonAsync($"/api/campaigns/{id}",
+            new { name = "Weekly", cron = "0 9 * * 1", bodies = new { en = "Something else entirely" } })).StatusCode);
+        var stale = await _jose.PostAsJsonAsync($"/api/campaigns/{id}/approve", new { version = read });
+
+        Assert.Equal(HttpStatusCode.Conflict, stale.StatusCode);
+        Assert.Contains("changed after you read it", await stale.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var campaign = await CampaignAsync(id);
+        Assert.Equal("awaiting_approval", campaign.GetProperty("state").GetString());
+        var current = campaign.GetProperty("version").GetString();
+        Assert.NotEqual(read, current);
+
+        Assert.Equal(HttpStatusCode.OK, (await _jose.PostAsJsonAsync($"/api/campaigns/{id}/approve", new { version = current })).StatusCode);
+        Assert.Equal("active", (await CampaignAsync(id)).GetProperty("state").GetString());
+        Assert.Equal(0, (await _jose.GetFromJsonAsync<JsonElement>("/api/overview")).GetProperty("awaitingApproval").GetInt32());
+    }
+
+    [Fact]
     public async Task A_rejected_campaign_never_runs_and_coordinators_cannot_approve_or_reject()
     {
         var id = (await ScheduleAsync(_maria, "Unverified", "0 9 * * *", "Unverified text")).GetProperty("id").GetInt64();
