@@ -53,6 +53,14 @@ public static class RejectAlertEndpoint
 {
     public const int MaxReasonLength = 500;
 
+    /// <summary>A reason typed into a page's form: trimmed, empty as none, cut to <see cref="MaxReasonLength"/> (the form's
+    /// maxlength already keeps it shorter; the API answers 400 instead).</summary>
+    public static string? FormReason(string? reason)
+    {
+        var trimmed = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim();
+        return trimmed is { Length: > MaxReasonLength } ? trimmed[..MaxReasonLength] : trimmed;
+    }
+
     public static void MapRejectAlert(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/alerts/{id:long}/reject", async (long id, RejectAlertRequest? request, Mediator.IMediator mediator,
                 ClaimsPrincipal user, CancellationToken cancellationToken) =>

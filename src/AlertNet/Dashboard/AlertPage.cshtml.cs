@@ -83,11 +83,7 @@ public sealed class AlertPageModel(Mediator.IMediator mediator, IAuthorizationSe
             return Forbid();
         }
 
-        var trimmed = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim();
-        if (trimmed is { Length: > RejectAlertEndpoint.MaxReasonLength })
-        {
-            trimmed = trimmed[..RejectAlertEndpoint.MaxReasonLength];
-        }
+        var trimmed = RejectAlertEndpoint.FormReason(reason);
 
         return await mediator.Send(new RejectAlert(id, Actor.Of(User), trimmed), cancellationToken) switch
         {

@@ -52,11 +52,7 @@ public sealed class ApprovalsModel(Mediator.IMediator mediator, IAuthorizationSe
             return Forbid();
         }
 
-        var trimmed = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim();
-        if (trimmed is { Length: > RejectAlertEndpoint.MaxReasonLength })
-        {
-            trimmed = trimmed[..RejectAlertEndpoint.MaxReasonLength];
-        }
+        var trimmed = RejectAlertEndpoint.FormReason(reason);
 
         Error = await mediator.Send(new RejectCampaign(id, Actor.Of(User), trimmed), cancellationToken) == RejectCampaignResult.Rejected
             ? null
