@@ -98,7 +98,11 @@ public sealed class SendDeliveriesJob(
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         var optedOut = new ConcurrentDictionary<long, bool>();
         var started = new ConcurrentDictionary<long, bool>();
-        var watcher = WatchAsync(alert.Id, batch, optedOut, started, lease, stop);
+        // Finished: the request to the provider has returned (or failed). Until then a delivery's claim is still
+        // renewed: a request can outlast the lease (a slow provider), and a claim that ran out while its request
+        // was in flight would let another worker send the same message again.
+        var finished = new ConcurrentDictionary<long, bool>();
+        var watcher = WatchAsync(alert.Id, batch, optedOut, finished, lease, stop);
         try
         {
             await Parallel.ForEachAsync(batch,
@@ -114,8 +118,15 @@ public sealed class SendDeliveriesJob(
                     }
 
                     started[delivery.Id] = true;
-                    // Someone who texted STOP while this batch waited for its turn gets nothing.
-                    await sender.SendAsync(alert, optedOut.ContainsKey(delivery.Id) ? delivery with { OptedOut = true } : delivery);
+                    try
+                    {
+                        // Someone who texted STOP while this batch waited for its turn gets nothing.
+                        await sender.SendAsync(alert, optedOut.ContainsKey(delivery.Id) ? delivery with { OptedOut = true } : delivery);
+                    }
+                    finally
+                    {
+                        finished[delivery.Id] = true;
+                    }
                 });
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -135,9 +146,10 @@ public sealed class SendDeliveriesJob(
 
     /// <summary>While a batch sends, looks every quarter second for what changed since it was claimed:
     /// the alert cancelled (stop), or recipients who opted out or were purged (skip them); and renews the claim of
-    /// what is still to be sent, so that the lease covers a batch however long the throttle makes it.</summary>
+    /// what is still to be sent or in flight, so that the lease covers a batch however long the throttle or the
+    /// provider makes it.</summary>
     private async Task WatchAsync(long alertId, List<ClaimedDelivery> batch, ConcurrentDictionary<long, bool> optedOut,
-        ConcurrentDictionary<long, bool> started, ClaimLease lease, CancellationTokenSource stop)
+        ConcurrentDictionary<long, bool> finished, ClaimLease lease, CancellationTokenSource stop)
     {
         var deliveryIds = batch.Select(d => d.Id).ToArray();
         var claimedAt = batch[0].ClaimedAt;
@@ -149,7 +161,7 @@ public sealed class SendDeliveriesJob(
                 await Task.Delay(TimeSpan.FromMilliseconds(250), stop.Token);
                 // Renewed once a quarter of the lease is used (a batch under the throttle can outlast it), not at
                 // every look: each renewal is a write of every row still waiting.
-                var waiting = lease.NeedsRenewal ? deliveryIds.Where(id => !started.ContainsKey(id)).ToArray() : [];
+                var waiting = lease.NeedsRenewal ? deliveryIds.Where(id => !finished.ContainsKey(id)).ToArray() : [];
                 if (waiting.Length > 0)
                 {
                     var renewStarted = Stopwatch.GetTimestamp();

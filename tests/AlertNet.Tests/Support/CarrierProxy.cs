@@ -76,6 +76,10 @@ public sealed class CarrierProxy : IAsyncDisposable
         }
     }
 
+    /// <summary>How long a send waits in <see cref="CarrierMode.Up"/> before it is passed on: a slow provider, whose
+    /// answer can come after a claim's lease would have run out.</summary>
+    public TimeSpan SendDelay { get; set; } = TimeSpan.Zero;
+
     /// <summary>How many requests of an operation (send, find, fetch, delete) the proxy answered in a mode.</summary>
     public int Seen(CarrierMode mode, string operation) => _seen.GetValueOrDefault((mode, operation));
 
@@ -140,6 +144,11 @@ public sealed class CarrierProxy : IAsyncDisposable
             switch (mode)
             {
                 case CarrierMode.Up:
+                    if (SendDelay > TimeSpan.Zero && OperationOf(head) == "send")
+                    {
+                        await Task.Delay(SendDelay, _stop.Token);
+                    }
+
                     await stream.WriteAsync(await ForwardAsync(head, body), _stop.Token);
                     break;
                 case CarrierMode.Hang:
