@@ -28,7 +28,15 @@ public abstract class GroupCommitWriter<T>(ILogger logger) : BackgroundService
         catch (ChannelClosedException)
         {
             // The writer has shut down (a job still finishing during shutdown): write it alone.
-            await WriteGroupAsync([item]);
+            try
+            {
+                await WriteGroupAsync([item]);
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                throw new GroupWriteFailedException(error);
+            }
+
             return;
         }
 
@@ -86,10 +94,16 @@ public abstract class GroupCommitWriter<T>(ILogger logger) : BackgroundService
             catch (Exception error)
             {
                 logger.LogError("Writing a group of {Count} failed: {Error}", group.Count, error.GetType().Name);
-                group.ForEach(g => g.Written.TrySetException(error));
+                // Each waiter gets an exception of its own: one shared instance would collect every awaiter's stack
+                // frames as it is rethrown in each of them (log entries thousands of frames long during an outage).
+                group.ForEach(g => g.Written.TrySetException(new GroupWriteFailedException(error)));
             }
 
             group.Clear();
         }
     }
 }
+
+/// <summary>An item's group could not be written (the database unreachable, say): the item is not stored.</summary>
+public sealed class GroupWriteFailedException(Exception cause)
+    : Exception($"A group write failed: {cause.GetType().Name}", cause);

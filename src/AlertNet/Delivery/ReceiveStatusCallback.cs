@@ -49,7 +49,18 @@ public static class ReceiveStatusCallbackEndpoint
                 }
 
                 int? errorCode = int.TryParse(form["ErrorCode"], out var code) && code != 0 ? code : null;
-                await mediator.Send(new ReceiveStatusCallback(deliveryId.Value, form["MessageSid"].ToString(), state, errorCode), cancellationToken);
+                try
+                {
+                    await mediator.Send(new ReceiveStatusCallback(deliveryId.Value, form["MessageSid"].ToString(), state, errorCode), cancellationToken);
+                }
+                catch (GroupWriteFailedException)
+                {
+                    // The database is unreachable. Twilio retries a 5xx callback only with connection overrides, so
+                    // the status refresh looks the message up later; the answer says so, briefly (the writer logged it).
+                    return Results.Problem("The status could not be stored now; it will be looked up later.",
+                        statusCode: StatusCodes.Status503ServiceUnavailable);
+                }
+
                 // 200 for a repeat or an old callback too: Twilio must not retry what we have deliberately ignored.
                 return Results.Ok();
             })

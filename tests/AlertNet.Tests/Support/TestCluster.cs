@@ -60,6 +60,19 @@ public static class TestCluster
         }
     }
 
+    /// <summary>A database outage for one test's database alone (the cluster's other tests carry on): new
+    /// connections refused and the open ones ended, or connections allowed again.</summary>
+    public static async Task SetConnectionsAllowedAsync(string connectionString, bool allowed)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        await using var connection = new NpgsqlConnection(BaseConnectionString.Value);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"ALTER DATABASE {name} ALLOW_CONNECTIONS {(allowed ? "true" : "false")};"
+            + (allowed ? "" : $" SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"), connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     public static async Task DropDatabaseAsync(string connectionString)
     {
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
