@@ -36,17 +36,25 @@ public sealed class CancelAlertHandler(NpgsqlDataSource db, AuditLog audit) : Me
             return CancelAlertResult.AlreadyFinished;
         }
 
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE alerts SET state = 'cancelled', cancelled_at = now(), cancelled_by = @CancelledBy, finished_at = now() WHERE id = @Id;
-            UPDATE deliveries SET state = 'cancelled', claimed_until = NULL, updated_at = now(), completed_at = now()
-            WHERE alert_id = @Id AND state = 'pending';
-            """,
-            command, transaction, cancellationToken: cancellationToken));
+        await StopAsync(connection, transaction, command.Id, command.CancelledBy, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await audit.RecordAsync(command.CancelledBy, "alert.cancel", $"alert:{command.Id}", null, cancellationToken);
         return CancelAlertResult.Cancelled;
     }
+
+    /// <summary>Marks an unfinished alert cancelled and its copies not yet claimed as cancelled too, in the caller's
+    /// transaction (the alert row locked). Batches sending in any process see the state and stop; what they release
+    /// unsent is cancelled as well. A retraction or all-clear (SendFollowUp) stops its original this way.</summary>
+    internal static Task StopAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long alertId, string cancelledBy,
+        CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE alerts SET state = 'cancelled', cancelled_at = now(), cancelled_by = @cancelledBy, finished_at = now()
+            WHERE id = @alertId AND state IN ('awaiting_approval', 'queued', 'sending');
+            UPDATE deliveries SET state = 'cancelled', claimed_until = NULL, updated_at = now(), completed_at = now()
+            WHERE alert_id = @alertId AND state = 'pending';
+            """,
+            new { alertId, cancelledBy }, transaction, cancellationToken: cancellationToken));
 }
 
 public static class CancelAlertEndpoint

@@ -23,6 +23,9 @@ public sealed class ComposeModel(Mediator.IMediator mediator, WebText text) : Pa
 
     public static readonly int[] ExpiryMinutes = [15, 30, 60, 120, 240, 720, 1440];
 
+    /// <summary>The kinds offered here; a retraction is sent from the alert's own page.</summary>
+    public static readonly string[] Kinds = [AlertType.Urgent, AlertType.Correction, AlertType.AllClear, AlertType.KnowYourRights];
+
     [BindProperty]
     public string Type { get; set; } = AlertType.Urgent;
 
@@ -43,7 +46,13 @@ public sealed class ComposeModel(Mediator.IMediator mediator, WebText text) : Pa
     [BindProperty]
     public int? ExpiresInMinutes { get; set; }
 
+    /// <summary>For a correction or all-clear: the alert it follows up (SendFollowUp).</summary>
+    [BindProperty]
+    public long? FollowUpOf { get; set; }
+
     public IReadOnlyList<GroupSummary> AllGroups { get; private set; } = [];
+
+    public IReadOnlyList<FollowUpOriginal> Originals { get; private set; } = [];
 
     public string? Error { get; private set; }
 
@@ -54,7 +63,7 @@ public sealed class ComposeModel(Mediator.IMediator mediator, WebText text) : Pa
     /// address, never the text, which must stay out of request logs.</param>
     public async Task OnGetAsync(long? report, CancellationToken cancellationToken)
     {
-        AllGroups = await mediator.Send(new ListGroups(), cancellationToken);
+        await LoadChoicesAsync(cancellationToken);
         Groups = AllGroups.Where(g => g.IsDefault).Select(g => g.Name).ToList();
         if (report is > 0 && report < long.MaxValue
             && (await mediator.Send(new ListReports(report + 1, 1), cancellationToken)).Reports is [var found] && found.Id == report)
@@ -67,9 +76,14 @@ public sealed class ComposeModel(Mediator.IMediator mediator, WebText text) : Pa
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        AllGroups = await mediator.Send(new ListGroups(), cancellationToken);
+        await LoadChoicesAsync(cancellationToken);
         var bodies = Bodies.Where(b => !string.IsNullOrWhiteSpace(b.Value) && Languages.Any(l => l.Code == b.Key))
             .ToDictionary(b => b.Key, b => b.Value.Trim());
+        if (AlertType.FollowUps.Contains(Type))
+        {
+            return await SendFollowUpAsync(bodies, cancellationToken);
+        }
+
         DateTimeOffset? sendAt = null;
         var scheduled = string.IsNullOrWhiteSpace(SendAtUtc) ? SendAtLocal : SendAtUtc;
         if (!string.IsNullOrWhiteSpace(scheduled))
@@ -107,6 +121,40 @@ public sealed class ComposeModel(Mediator.IMediator mediator, WebText text) : Pa
             TriggerAlertResult.UnknownGroups unknown => Fail(text["compose.error", string.Join(", ", unknown.Names)]),
             _ => throw new InvalidOperationException("Unexpected result."),
         };
+    }
+
+    /// <summary>A correction or all-clear goes to the people its original reached: groups, schedule and expiry do not
+    /// apply.</summary>
+    private async Task<IActionResult> SendFollowUpAsync(Dictionary<string, string> bodies, CancellationToken cancellationToken)
+    {
+        if (FollowUpOf is not { } original)
+        {
+            return Fail(text["compose.error.original"]);
+        }
+
+        if (bodies.Count == 0)
+        {
+            return Fail(text["compose.error.text"]);
+        }
+
+        if (SendFollowUpEndpoint.Validate(new SendFollowUpRequest(Type, bodies)) is { } problem)
+        {
+            return Fail(text["compose.error", problem]);
+        }
+
+        return await mediator.Send(new SendFollowUp(original, Type, bodies, Actor.Of(User)), cancellationToken) switch
+        {
+            SendFollowUpResult.Created created =>
+                Redirect($"/alerts/{created.Id}?done={(created.State == AlertStates.AwaitingApproval ? "held" : "sent")}"),
+            SendFollowUpResult.Refused refused => Fail(text["compose.error", refused.Reason]),
+            _ => Fail(text["compose.error.original"]),
+        };
+    }
+
+    private async Task LoadChoicesAsync(CancellationToken cancellationToken)
+    {
+        AllGroups = await mediator.Send(new ListGroups(), cancellationToken);
+        Originals = await mediator.Send(new ListFollowUpOriginals(), cancellationToken);
     }
 
     private PageResult Fail(string error)

@@ -30,7 +30,12 @@ public sealed record AlertView(
     DateTimeOffset? ApprovedAt,
     string? RejectedBy,
     string? RejectReason,
-    string? CancelledBy);
+    string? CancelledBy,
+    long? FollowUpOf,
+    IReadOnlyList<FollowUpView> FollowUps);
+
+/// <summary>A correction, all-clear or retraction sent to an alert's recipients (SendFollowUp).</summary>
+public sealed record FollowUpView(long Id, string Type, string State, DateTimeOffset CreatedAt, string CreatedBy);
 
 public sealed class GetAlertHandler(NpgsqlDataSource db) : IQueryHandler<GetAlert, AlertView?>
 {
@@ -44,7 +49,7 @@ public sealed class GetAlertHandler(NpgsqlDataSource db) : IQueryHandler<GetAler
                    coalesce((SELECT array_agg(g.name ORDER BY g.name) FROM groups g WHERE g.id = ANY (a.target_groups)), '{}') AS groups,
                    a.created_by AS createdby, a.send_at AS sendat, a.estimated_recipients AS estimatedrecipients,
                    a.approved_by AS approvedby, a.approved_at AS approvedat, a.rejected_by AS rejectedby,
-                   a.reject_reason AS rejectreason, a.cancelled_by AS cancelledby
+                   a.reject_reason AS rejectreason, a.cancelled_by AS cancelledby, a.follow_up_of AS followupof
             FROM alerts a WHERE a.id = @id
             """,
             new { id = query.Id }, cancellationToken: cancellationToken));
@@ -61,10 +66,17 @@ public sealed class GetAlertHandler(NpgsqlDataSource db) : IQueryHandler<GetAler
             counts[state] = count;
         }
 
+        var followUps = (await connection.QueryAsync<(long Id, string Type, string State, DateTime CreatedAt, string CreatedBy)>(
+                new CommandDefinition(
+                    "SELECT id, type, state, created_at, created_by FROM alerts WHERE follow_up_of = @id ORDER BY id",
+                    new { id = query.Id }, cancellationToken: cancellationToken)))
+            .Select(f => new FollowUpView(f.Id, f.Type, f.State, Utc(f.CreatedAt), f.CreatedBy)).ToList();
+
         return new AlertView(alert.Id, alert.Type, alert.State, alert.Recipients, counts,
             JsonSerializer.Deserialize<Dictionary<string, string>>(alert.Bodies)!,
             Utc(alert.CreatedAt), Utc(alert.ExpiresAt), Utc(alert.FinishedAt), alert.Groups, alert.CreatedBy, Utc(alert.SendAt),
-            alert.EstimatedRecipients, alert.ApprovedBy, Utc(alert.ApprovedAt), alert.RejectedBy, alert.RejectReason, alert.CancelledBy);
+            alert.EstimatedRecipients, alert.ApprovedBy, Utc(alert.ApprovedAt), alert.RejectedBy, alert.RejectReason, alert.CancelledBy,
+            alert.FollowUpOf, followUps);
     }
 
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
@@ -107,6 +119,8 @@ public sealed class GetAlertHandler(NpgsqlDataSource db) : IQueryHandler<GetAler
         public string? RejectReason { get; set; }
 
         public string? CancelledBy { get; set; }
+
+        public long? FollowUpOf { get; set; }
     }
 }
 

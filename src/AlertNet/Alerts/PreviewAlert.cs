@@ -10,7 +10,10 @@ namespace AlertNet.Alerts;
 /// <summary>What the composer shows before Send: per language, how many people will get which text,
 /// its encoding and segments (a Spanish accent can triple the cost), the cost and how long the send
 /// takes at the configured throughput. Counts only, never numbers.</summary>
-public sealed record PreviewAlert(IReadOnlyList<string> Groups, IReadOnlyDictionary<string, string> Bodies) : Mediator.IQuery<AlertPreview?>;
+/// <param name="FollowUpOf">A correction or all-clear of this alert: its recipients are that alert's (follow_up_recipients),
+/// not the groups'.</param>
+public sealed record PreviewAlert(IReadOnlyList<string> Groups, IReadOnlyDictionary<string, string> Bodies, long? FollowUpOf = null)
+    : Mediator.IQuery<AlertPreview?>;
 
 public sealed record LanguagePreview(string Language, long Recipients, string Encoding, int Segments, int Units,
     IReadOnlyList<string> UnicodeCharacters);
@@ -24,23 +27,34 @@ public sealed class PreviewAlertHandler(NpgsqlDataSource db, SenderThrottle thro
     public async ValueTask<AlertPreview?> Handle(PreviewAlert query, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var knownGroups = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            "SELECT count(*) FROM groups WHERE name = ANY(@names)", new { names = query.Groups.ToArray() }, cancellationToken: cancellationToken));
-        if (knownGroups != query.Groups.Count)
+        IEnumerable<(string Language, long Count)> byLanguage;
+        if (query.FollowUpOf is { } original)
         {
-            return null;
+            // The same recipients DispatchAlertJob will select for a follow-up.
+            byLanguage = await connection.QueryAsync<(string Language, long Count)>(new CommandDefinition(
+                "SELECT language, count(DISTINCT phone_index) FROM follow_up_recipients(@original) GROUP BY language",
+                new { original }, cancellationToken: cancellationToken));
         }
+        else
+        {
+            var knownGroups = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                "SELECT count(*) FROM groups WHERE name = ANY(@names)", new { names = query.Groups.ToArray() }, cancellationToken: cancellationToken));
+            if (knownGroups != query.Groups.Count)
+            {
+                return null;
+            }
 
-        // The same recipients DispatchAlertJob will select.
-        var byLanguage = await connection.QueryAsync<(string Language, long Count)>(new CommandDefinition(
-            """
-            SELECT s.language, count(DISTINCT s.subscriber_id)
-            FROM groups g
-            JOIN reachable_members s ON s.group_id = g.id
-            WHERE g.name = ANY(@names)
-            GROUP BY s.language
-            """,
-            new { names = query.Groups.ToArray() }, cancellationToken: cancellationToken));
+            // The same recipients DispatchAlertJob will select.
+            byLanguage = await connection.QueryAsync<(string Language, long Count)>(new CommandDefinition(
+                """
+                SELECT s.language, count(DISTINCT s.subscriber_id)
+                FROM groups g
+                JOIN reachable_members s ON s.group_id = g.id
+                WHERE g.name = ANY(@names)
+                GROUP BY s.language
+                """,
+                new { names = query.Groups.ToArray() }, cancellationToken: cancellationToken));
+        }
 
         var counts = query.Bodies.ToDictionary(b => b.Key, b => SmsSegments.Analyze(b.Value));
         var recipientsPerBody = counts.Keys.ToDictionary(language => language, _ => 0L);
@@ -60,7 +74,7 @@ public sealed class PreviewAlertHandler(NpgsqlDataSource db, SenderThrottle thro
     }
 }
 
-public sealed record PreviewAlertRequest(string[]? Groups, Dictionary<string, string>? Bodies);
+public sealed record PreviewAlertRequest(string[]? Groups, Dictionary<string, string>? Bodies, long? FollowUpOf = null);
 
 public static class PreviewAlertEndpoint
 {
@@ -73,7 +87,7 @@ public static class PreviewAlertEndpoint
                 }
 
                 var groups = request.Groups is { Length: > 0 } ? request.Groups.Distinct().ToArray() : ["default"];
-                return await mediator.Send(new PreviewAlert(groups, request.Bodies!), cancellationToken) is { } preview
+                return await mediator.Send(new PreviewAlert(groups, request.Bodies!, request.FollowUpOf), cancellationToken) is { } preview
                     ? Results.Ok(preview)
                     : Results.Problem("Unknown group.", statusCode: StatusCodes.Status400BadRequest);
             })

@@ -127,9 +127,16 @@ public static class TriggerAlertEndpoint
     /// <summary>Why the request cannot be sent, or null; the composer page checks its form with the same rules.</summary>
     internal static string? Validate(TriggerAlertRequest request)
     {
-        if (request.Type is null || !AlertType.All.Contains(request.Type))
+        if (request.Type is not null && AlertType.FollowUps.Contains(request.Type))
         {
-            return $"type must be one of: {string.Join(", ", AlertType.All)}.";
+            return $"A {request.Type} follows up an alert that went out: POST /api/alerts/{{id}}/follow-ups with that alert's id, " +
+                "so it reaches exactly the people the alert reached.";
+        }
+
+        if (request.Type is null || !AlertType.ToGroups.Contains(request.Type))
+        {
+            return $"type must be one of: {string.Join(", ", AlertType.ToGroups)} (corrections, all-clears and retractions: " +
+                "POST /api/alerts/{id}/follow-ups).";
         }
 
         if (AlertBodies.Problem(request.Bodies) is { } bodiesProblem)

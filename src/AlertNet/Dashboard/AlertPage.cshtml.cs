@@ -30,6 +30,13 @@ public sealed class AlertPageModel(Mediator.IMediator mediator, IAuthorizationSe
 
     public bool CanApprove => MayOrganize && !IsOwn && Alert.State == AlertStates.AwaitingApproval;
 
+    /// <summary>A correction, all-clear or retraction needs people to send it to: the alert must have gone out.</summary>
+    public bool CanFollowUp => MayOrganize && Alert.Recipients > 0 && Alert.State is AlertStates.Sending or AlertStates.Done or AlertStates.Cancelled;
+
+    /// <summary>The follow-up form's text boxes: the original's languages, the default language first.</summary>
+    public IReadOnlyList<string> FollowUpLanguages =>
+        Alert.Bodies.Keys.Prepend(WebText.DefaultLanguage).Distinct(StringComparer.Ordinal).ToList();
+
     /// <summary><paramref name="done"/> names what the previous step did (sent, held, approved, rejected, cancelled).</summary>
     public async Task<IActionResult> OnGetAsync(long id, string? done, CancellationToken cancellationToken)
     {
@@ -118,6 +125,39 @@ public sealed class AlertPageModel(Mediator.IMediator mediator, IAuthorizationSe
             CancelAlertResult.NotFound => NotFound(),
             _ => await ErrorAsync(id, "alert.cancel.late", cancellationToken),
         };
+    }
+
+    /// <summary>Send correction, Send all clear or Retract: to the people this alert was sent to (SendFollowUp).</summary>
+    public async Task<IActionResult> OnPostFollowUpAsync(long id, string? type, Dictionary<string, string>? bodies,
+        CancellationToken cancellationToken)
+    {
+        if (!await MayOrganizeAsync())
+        {
+            return Forbid();
+        }
+
+        var texts = (bodies ?? []).Where(b => !string.IsNullOrWhiteSpace(b.Value)).ToDictionary(b => b.Key, b => b.Value.Trim());
+        if (texts.Count == 0)
+        {
+            return await ErrorAsync(id, "alert.followup.error.text", cancellationToken);
+        }
+
+        if (SendFollowUpEndpoint.Validate(new SendFollowUpRequest(type, texts)) is { } problem)
+        {
+            Error = text["alert.followup.error", problem];
+            return await LoadAsync(id, cancellationToken);
+        }
+
+        switch (await mediator.Send(new SendFollowUp(id, type!, texts, Actor.Of(User)), cancellationToken))
+        {
+            case SendFollowUpResult.Created created:
+                return RedirectToPage(new { id = created.Id, done = created.State == AlertStates.AwaitingApproval ? "held" : "sent" });
+            case SendFollowUpResult.Refused refused:
+                Error = text["alert.followup.error", refused.Reason];
+                return await LoadAsync(id, cancellationToken);
+            default:
+                return NotFound();
+        }
     }
 
     private async Task<IActionResult> ErrorAsync(long id, string key, CancellationToken cancellationToken)

@@ -82,6 +82,7 @@ public static class AlertNetHost
         app.MapTriggerAlert();
         app.MapGetAlert();
         app.MapCancelAlert();
+        app.MapSendFollowUp();
         app.MapPreviewAlert();
         app.MapAlertApprovals();
         app.MapAlertNetDashboard();

@@ -105,6 +105,45 @@ public sealed class AlertPagesTests
     }
 
     [Fact]
+    public async Task An_organizer_corrects_an_alert_from_the_composer_and_retracts_it_from_its_page()
+    {
+        var numbers = AlertNetTestApp.Numbers(2, first: 8300);
+        await _browser.App.JoinAllAsync(numbers);
+        _browser.App.Services.GetRequiredService<IOptions<AlertsOptions>>().Value.ApprovalThreshold = 0;
+        var api = await _browser.App.ClientWithRoleAsync(Roles.Organizer);
+        var original = await AlertNetTestApp.TriggerAlertAsync(api, new { type = "urgent", bodies = new { en = "Agents at the library" } });
+        var sent = await Eventually.ValueAsync(() => AlertNetTestApp.GetAlertAsync(api, original),
+            a => a.GetProperty("state").GetString() == "done", TimeSpan.FromSeconds(60), () => "the alert to go out");
+        var reached = sent.GetProperty("recipients").GetInt32();
+
+        var page = await _browser.NewPageAsync();
+        await BrowserApp.SignInAsync(page, await _browser.CreateUserAsync(Roles.Organizer, "rosa"));
+        await page.GotoAsync("/alerts/new");
+        await page.GetByLabel("Correction").CheckAsync();
+        // The groups give way to the choice of the alert being corrected, and the count follows that alert.
+        await Expect(page.Locator("#groups-choice")).ToBeHiddenAsync();
+        await page.Locator("#original").SelectOptionAsync(original.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByLabel("Text in English").FillAsync("Correction: agents at the post office, not the library");
+        await Expect(page.Locator("#preview")).ToContainTextAsync($"{reached.ToString("N0", System.Globalization.CultureInfo.GetCultureInfo("en-US"))} people will get it");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send alert" }).ClickAsync();
+
+        await Expect(page.Locator("#follow-up-of")).ToContainTextAsync($"Follows up alert #{original}");
+        await BrowserApp.ScreenshotAsync(page, "alert-correction");
+        await page.Locator("#follow-up-of a").ClickAsync();
+        await Expect(page.Locator("#follow-ups")).ToContainTextAsync("Correction");
+
+        await page.Locator("#follow-up-card").GetByLabel("Text in English").FillAsync("RETRACTED: there were no agents at the library");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Retract" }).ClickAsync();
+        await Expect(page.Locator("#follow-up-of")).ToContainTextAsync($"Follows up alert #{original}");
+        await Expect(page.GetByText("State: Handed to the carrier").Or(page.GetByText("State: Delivering"))).ToBeVisibleAsync();
+        await BrowserApp.ScreenshotAsync(page, "alert-retraction");
+
+        await Eventually.TrueAsync(() => numbers.All(n => _browser.App.Carrier.ReceivedBy(n).Count(m => m.Body!.StartsWith("RETRACTED", StringComparison.Ordinal)) == 1),
+            TimeSpan.FromSeconds(60), "each person who got the alert to get the retraction once");
+        Assert.All(numbers, n => Assert.Equal(1, _browser.App.Carrier.ReceivedBy(n).Count(m => m.Body!.StartsWith("Correction:", StringComparison.Ordinal))));
+    }
+
+    [Fact]
     public async Task The_home_page_overview_and_the_composer_speak_Spanish_and_label_every_control()
     {
         var page = await _browser.NewPageAsync();

@@ -98,7 +98,7 @@ public sealed class CarrierOutageTests : IAsyncLifetime
         // The second alert's send never gets an answer (and never reached the carrier): it must be sent, not matched with
         // the first alert's message or the JOIN reply.
         _proxy.Mode = CarrierMode.Hang;
-        var second = await AlertNetTestApp.TriggerAlertAsync(_organizer, new { type = "correction", bodies = new { en = "Correction: the depot is clear" } });
+        var second = await AlertNetTestApp.FollowUpAsync(_organizer, first, "correction", new { en = "Correction: the depot is clear" });
         await Eventually.TrueAsync(() => _proxy.Seen(CarrierMode.Hang, "send") > 0, TimeSpan.FromSeconds(30), "the second send to hang");
         _proxy.Mode = CarrierMode.Up;
 

@@ -57,7 +57,7 @@ public sealed class WhatsAppDeliveryTests : IAsyncLifetime
         await _app.TextAsync(Number, "JOIN");
         await LastWroteDaysAgoAsync(2);
 
-        await SendAsync("correction", "Correction: it was 6th and Main", recipients: 1);
+        await SendAsync("know_your_rights", "Know your rights: you may stay silent", recipients: 1);
 
         Assert.Equal(Number, Assert.Single(_app.Carrier.AlertMessages()).To);
         await using var connection = await _app.Db.OpenConnectionAsync();
@@ -71,7 +71,7 @@ public sealed class WhatsAppDeliveryTests : IAsyncLifetime
         await _app.TextAsync("whatsapp:" + number, "JOIN");
         await _app.TextAsync(number, "JOIN");
 
-        var alert = await SendAsync("correction", "All clear", recipients: 1);
+        var alert = await SendAsync("know_your_rights", "Know your rights", recipients: 1);
 
         Assert.Equal(1, alert.GetProperty("counts").GetProperty("delivered").GetInt32());
         Assert.Equal(1, _app.Carrier.AlertCountTo(number));
@@ -84,7 +84,7 @@ public sealed class WhatsAppDeliveryTests : IAsyncLifetime
         await _app.TextAsync("whatsapp:" + Number, "JOIN");
         await LastWroteDaysAgoAsync(2);
 
-        var alert = await SendAsync("all_clear", "All clear", recipients: 1);
+        var alert = await SendAsync("know_your_rights", "Know your rights", recipients: 1);
 
         Assert.Equal(1, alert.GetProperty("counts").GetProperty("failed").GetInt32());
         Assert.Empty(_app.Carrier.AlertMessages());

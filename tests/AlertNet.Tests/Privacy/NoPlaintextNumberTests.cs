@@ -37,7 +37,7 @@ public sealed class NoPlaintextNumberTests : IAsyncLifetime
         await AlertNetTestApp.WaitUntilSettledAsync(organizer, id, expectedRecipients: 3);
         await _app.TextAsync(Number, "STOP");
         await _app.TextAsync(Numbers[1], "ALTO");
-        var second = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "all_clear", bodies = new { en = "All clear" } });
+        var second = await AlertNetTestApp.FollowUpAsync(organizer, id, "all_clear", new { en = "All clear" });
         await AlertNetTestApp.WaitUntilSettledAsync(organizer, second, expectedRecipients: 1);
         var coordinator = await _app.ClientWithRoleAsync(Roles.Coordinator);
         Assert.Contains("laundromat", await coordinator.GetStringAsync("/api/hotline"), StringComparison.Ordinal);

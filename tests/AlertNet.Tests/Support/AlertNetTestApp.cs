@@ -208,6 +208,14 @@ public sealed class AlertNetTestApp : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
     }
 
+    /// <summary>A correction, all-clear or retraction of alert <paramref name="originalId"/>; returns the follow-up's id.</summary>
+    public static async Task<long> FollowUpAsync(HttpClient organizer, long originalId, string type, object bodies)
+    {
+        var response = await organizer.PostAsJsonAsync($"/api/alerts/{originalId}/follow-ups", new { type, bodies });
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+    }
+
     public static async Task<JsonElement> GetAlertAsync(HttpClient client, long id) =>
         await client.GetFromJsonAsync<JsonElement>($"/api/alerts/{id}");
 

@@ -20,8 +20,22 @@
             if (area.value.trim()) bodies[area.dataset.language] = area.value.trim();
         }
         const groups = [...form.querySelectorAll('input[name="Groups"]:checked')].map(g => g.value);
-        return { bodies, groups };
+        // A correction or all-clear goes to the people the chosen alert reached, not to groups.
+        const followUp = form.querySelector('input[name="Type"]:checked')?.value.match(/^(correction|all_clear)$/) != null;
+        const followUpOf = followUp ? Number(original?.value) || null : null;
+        return { bodies, groups, followUp, followUpOf };
     }
+
+    const original = document.getElementById('original');
+    const originalChoice = document.getElementById('original-choice');
+    const groupsChoice = document.getElementById('groups-choice');
+    function showKind() {
+        const { followUp } = composed();
+        originalChoice.hidden = !followUp;
+        groupsChoice.hidden = followUp;
+    }
+    form.addEventListener('change', showKind);
+    showKind();
 
     async function problemOf(response) {
         try { return (await response.json()).detail ?? response.statusText; } catch { return response.statusText; }
@@ -30,16 +44,17 @@
     let sequence = 0;
     async function refresh() {
         const mine = ++sequence;
-        const { bodies, groups } = composed();
+        const { bodies, groups, followUp, followUpOf } = composed();
         for (const area of textareas) {
             if (!bodies[area.dataset.language]) document.getElementById('stats-' + area.dataset.language).textContent = '';
         }
-        if (Object.keys(bodies).length === 0 || groups.length === 0) {
+        if (Object.keys(bodies).length === 0 || (followUp ? !followUpOf : groups.length === 0)) {
             preview.textContent = texts.empty;
             return;
         }
         const response = await AlertNet.fetch('/api/alerts/preview', {
-            method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ bodies, groups }),
+            method: 'POST', headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(followUp ? { bodies, followUpOf } : { bodies, groups }),
         });
         if (mine !== sequence) return; // a newer preview is on its way
         if (!response.ok) {

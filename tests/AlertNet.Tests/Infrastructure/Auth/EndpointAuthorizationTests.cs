@@ -33,6 +33,7 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
         ["POST /api/alerts/preview"] = Access.Organize,
         ["GET /api/alerts/{id:long}"] = Access.Watch,
         ["POST /api/alerts/{id:long}/cancel"] = Access.Organize,
+        ["POST /api/alerts/{id:long}/follow-ups"] = Access.Organize,
         ["POST /api/alerts/{id:long}/approve"] = Access.Organize,
         ["POST /api/alerts/{id:long}/reject"] = Access.Organize,
         ["POST /api/alerts/test-send"] = Access.Organize,
