@@ -19,4 +19,10 @@ public sealed class AlertsOptions
     /// to wait and its live code stays as it was.</summary>
     [Range(1, 1000)]
     public int SmsProposalsPerHour { get; set; } = 5;
+
+    /// <summary>An urgent alert sent without an expiry expires this long after it goes out: a raid warning read hours
+    /// later sends people the wrong way. The provider drops copies still queued at the expiry (ValidityPeriod), and
+    /// none is sent after it. 0: no default.</summary>
+    [Range(0, 10080)]
+    public int DefaultUrgentExpiryMinutes { get; set; } = 360;
 }

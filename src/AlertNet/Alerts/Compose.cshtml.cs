@@ -6,13 +6,14 @@ using AlertNet.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
 
 namespace AlertNet.Alerts;
 
 /// <summary>The composer: kind, groups, text per language, schedule and expiry, then Send (TriggerAlert, with the
 /// API's checks). Web/static/composer.js adds the live cost preview (POST /api/alerts/preview) and the test send.</summary>
 [Authorize(Policy = Policies.Organize)]
-public sealed class ComposeModel(Mediator.IMediator mediator, WebText text) : PageModel
+public sealed class ComposeModel(Mediator.IMediator mediator, WebText text, IOptions<AlertsOptions> alertsOptions) : PageModel
 {
     /// <summary>The composer's languages, each named in itself; the first two are always open.</summary>
     public static readonly (string Code, string Name)[] Languages =
@@ -53,6 +54,9 @@ public sealed class ComposeModel(Mediator.IMediator mediator, WebText text) : Pa
     public IReadOnlyList<GroupSummary> AllGroups { get; private set; } = [];
 
     public IReadOnlyList<FollowUpOriginal> Originals { get; private set; } = [];
+
+    /// <summary>What "no choice" of expiry means for an urgent alert (Alerts:DefaultUrgentExpiryMinutes), in hours.</summary>
+    public double DefaultUrgentExpiryHours => alertsOptions.Value.DefaultUrgentExpiryMinutes / 60.0;
 
     public string? Error { get; private set; }
 

@@ -54,6 +54,11 @@ public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClien
         }
 
         var state = needsApproval ? AlertStates.AwaitingApproval : AlertStates.Queued;
+        // Every way of sending (API, composer, SMS) gets the same default; it counts from when the alert goes out.
+        var expiresAt = command.ExpiresAt
+            ?? (command.Type == AlertType.Urgent && options.Value.DefaultUrgentExpiryMinutes > 0
+                ? (command.SendAt ?? DateTimeOffset.UtcNow).AddMinutes(options.Value.DefaultUrgentExpiryMinutes)
+                : null);
         var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             """
             INSERT INTO alerts (type, bodies, target_groups, created_by, send_at, expires_at, state, estimated_recipients)
@@ -67,7 +72,7 @@ public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClien
                 groupIds,
                 createdBy = command.CreatedBy,
                 sendAt = command.SendAt,
-                expiresAt = command.ExpiresAt,
+                expiresAt,
                 state,
                 recipients = needsApproval ? recipients : null,
             },

@@ -51,6 +51,29 @@ public sealed class AlertApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_urgent_alert_expires_after_six_hours_unless_the_organizer_chooses_otherwise()
+    {
+        await _app.TextAsync("+12025557301", "JOIN");
+        var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
+        var before = DateTimeOffset.UtcNow;
+
+        var urgent = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Agents at the depot" } });
+        var chosen = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Checkpoint" }, expiresInMinutes = 30 });
+        var rights = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "know_your_rights", bodies = new { en = "You may stay silent" } });
+
+        var expiresAt = (await AlertNetTestApp.GetAlertAsync(organizer, urgent)).GetProperty("expiresAt").GetDateTimeOffset();
+        Assert.InRange(expiresAt, before.AddMinutes(360), DateTimeOffset.UtcNow.AddMinutes(360));
+        var chosenAt = (await AlertNetTestApp.GetAlertAsync(organizer, chosen)).GetProperty("expiresAt").GetDateTimeOffset();
+        Assert.InRange(chosenAt, before.AddMinutes(30), DateTimeOffset.UtcNow.AddMinutes(30));
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, (await AlertNetTestApp.GetAlertAsync(organizer, rights)).GetProperty("expiresAt").ValueKind);
+
+        // The provider is told too: it drops a copy still queued at the expiry.
+        await AlertNetTestApp.WaitUntilSettledAsync(organizer, urgent, expectedRecipients: 1);
+        var sent = Assert.Single(_app.Carrier.AlertMessages(), m => m.Body == "Agents at the depot");
+        Assert.InRange(sent.ValidityPeriod!.Value, 21_000, 21_600);
+    }
+
+    [Fact]
     public async Task A_body_over_Twilios_1600_character_limit_is_refused()
     {
         var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
