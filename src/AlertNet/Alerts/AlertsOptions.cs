@@ -20,6 +20,11 @@ public sealed class AlertsOptions
     [Range(1, 1000)]
     public int SmsProposalsPerHour { get; set; } = 5;
 
+    /// <summary>An urgent alert sent as unverified (or with no verification recorded) waits for a second organizer
+    /// whatever its size. Off by default: a network that answers raids in minutes may not have a second organizer at
+    /// hand; one that has suffered false alarms turns it on.</summary>
+    public bool UnverifiedUrgentNeedsApproval { get; set; }
+
     /// <summary>An urgent alert sent without an expiry expires this long after it goes out: a raid warning read hours
     /// later sends people the wrong way. The provider drops copies still queued at the expiry (ValidityPeriod), and
     /// none is sent after it. 0: no default.</summary>

@@ -47,6 +47,17 @@ public sealed class ComposeModel(Mediator.IMediator mediator, WebText text, IOpt
     [BindProperty]
     public int? ExpiresInMinutes { get; set; }
 
+    /// <summary>How the sighting was verified (AlertProvenance); "unverified" unless the organizer says otherwise.</summary>
+    [BindProperty]
+    public string Verification { get; set; } = AlertProvenance.Unverified;
+
+    [BindProperty]
+    public bool VerificationLine { get; set; }
+
+    /// <summary>The hotline report the alert comes from, carried from "Turn into alert" through the form.</summary>
+    [BindProperty]
+    public long? Report { get; set; }
+
     /// <summary>For a correction or all-clear: the alert it follows up (SendFollowUp).</summary>
     [BindProperty]
     public long? FollowUpOf { get; set; }
@@ -75,6 +86,7 @@ public sealed class ComposeModel(Mediator.IMediator mediator, WebText text, IOpt
             var language = Languages.Any(l => l.Code == WebText.CurrentLanguage) ? WebText.CurrentLanguage : WebText.DefaultLanguage;
             Bodies[language] = found.Text;
             FromReport = found.Id;
+            Report = found.Id;
         }
     }
 
@@ -110,7 +122,9 @@ public sealed class ComposeModel(Mediator.IMediator mediator, WebText text, IOpt
             return Fail(text["compose.error.text"]);
         }
 
-        var request = new TriggerAlertRequest(Type, [.. Groups.Distinct()], bodies, ExpiresInMinutes, sendAt);
+        FromReport = Report;
+        var request = new TriggerAlertRequest(Type, [.. Groups.Distinct()], bodies, ExpiresInMinutes, sendAt, Verification, null,
+            Report is { } report ? [report] : null, VerificationLine);
         if (TriggerAlertEndpoint.Validate(request) is { } problem)
         {
             return Fail(text["compose.error", problem]);
@@ -118,7 +132,8 @@ public sealed class ComposeModel(Mediator.IMediator mediator, WebText text, IOpt
 
         var startsAt = sendAt ?? DateTimeOffset.UtcNow;
         var expiresAt = ExpiresInMinutes is { } minutes ? startsAt.AddMinutes(minutes) : (DateTimeOffset?)null;
-        var result = await mediator.Send(new TriggerAlert(Type, request.Groups!, bodies, sendAt, expiresAt, Actor.Of(User)), cancellationToken);
+        var result = await mediator.Send(new TriggerAlert(Type, request.Groups!, bodies, sendAt, expiresAt, Actor.Of(User),
+            Provenance: request.Provenance), cancellationToken);
         return result switch
         {
             TriggerAlertResult.Created created => Redirect($"/alerts/{created.Id}?done={(created.AwaitingApproval ? "held" : "sent")}"),

@@ -32,7 +32,11 @@ public sealed record AlertView(
     string? RejectReason,
     string? CancelledBy,
     long? FollowUpOf,
-    IReadOnlyList<FollowUpView> FollowUps);
+    IReadOnlyList<FollowUpView> FollowUps,
+    string? Verification,
+    string? VerifiedBy,
+    DateTimeOffset? VerifiedAt,
+    IReadOnlyList<long> Reports);
 
 /// <summary>A correction, all-clear or retraction sent to an alert's recipients (SendFollowUp).</summary>
 public sealed record FollowUpView(long Id, string Type, string State, DateTimeOffset CreatedAt, string CreatedBy);
@@ -49,7 +53,8 @@ public sealed class GetAlertHandler(NpgsqlDataSource db) : IQueryHandler<GetAler
                    coalesce((SELECT array_agg(g.name ORDER BY g.name) FROM groups g WHERE g.id = ANY (a.target_groups)), '{}') AS groups,
                    a.created_by AS createdby, a.send_at AS sendat, a.estimated_recipients AS estimatedrecipients,
                    a.approved_by AS approvedby, a.approved_at AS approvedat, a.rejected_by AS rejectedby,
-                   a.reject_reason AS rejectreason, a.cancelled_by AS cancelledby, a.follow_up_of AS followupof
+                   a.reject_reason AS rejectreason, a.cancelled_by AS cancelledby, a.follow_up_of AS followupof,
+                   a.verification, a.verified_by AS verifiedby, a.verified_at AS verifiedat
             FROM alerts a WHERE a.id = @id
             """,
             new { id = query.Id }, cancellationToken: cancellationToken));
@@ -72,11 +77,14 @@ public sealed class GetAlertHandler(NpgsqlDataSource db) : IQueryHandler<GetAler
                     new { id = query.Id }, cancellationToken: cancellationToken)))
             .Select(f => new FollowUpView(f.Id, f.Type, f.State, Utc(f.CreatedAt), f.CreatedBy)).ToList();
 
+        var reports = (await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT id FROM hotline_reports WHERE alert_id = @id ORDER BY id", new { id = query.Id }, cancellationToken: cancellationToken))).ToList();
+
         return new AlertView(alert.Id, alert.Type, alert.State, alert.Recipients, counts,
             JsonSerializer.Deserialize<Dictionary<string, string>>(alert.Bodies)!,
             Utc(alert.CreatedAt), Utc(alert.ExpiresAt), Utc(alert.FinishedAt), alert.Groups, alert.CreatedBy, Utc(alert.SendAt),
             alert.EstimatedRecipients, alert.ApprovedBy, Utc(alert.ApprovedAt), alert.RejectedBy, alert.RejectReason, alert.CancelledBy,
-            alert.FollowUpOf, followUps);
+            alert.FollowUpOf, followUps, alert.Verification, alert.VerifiedBy, Utc(alert.VerifiedAt), reports);
     }
 
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
@@ -121,6 +129,12 @@ public sealed class GetAlertHandler(NpgsqlDataSource db) : IQueryHandler<GetAler
         public string? CancelledBy { get; set; }
 
         public long? FollowUpOf { get; set; }
+
+        public string? Verification { get; set; }
+
+        public string? VerifiedBy { get; set; }
+
+        public DateTime? VerifiedAt { get; set; }
     }
 }
 

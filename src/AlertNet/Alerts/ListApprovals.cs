@@ -11,7 +11,8 @@ namespace AlertNet.Alerts;
 public sealed record ListApprovals(string Viewer, bool ViewerMayApprove) : Mediator.IQuery<IReadOnlyList<AwaitingApproval>>;
 
 public sealed record AwaitingApproval(long Id, string Type, IReadOnlyList<string> Groups, IReadOnlyDictionary<string, string> Bodies,
-    int? Recipients, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? SendAt, DateTimeOffset? ExpiresAt, bool CanApprove);
+    int? Recipients, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? SendAt, DateTimeOffset? ExpiresAt, bool CanApprove,
+    string? Verification = null);
 
 public sealed class ListApprovalsHandler(NpgsqlDataSource db) : Mediator.IQueryHandler<ListApprovals, IReadOnlyList<AwaitingApproval>>
 {
@@ -22,7 +23,7 @@ public sealed class ListApprovalsHandler(NpgsqlDataSource db) : Mediator.IQueryH
             """
             SELECT a.id, a.type, coalesce((SELECT array_agg(g.name ORDER BY g.name) FROM groups g WHERE g.id = ANY (a.target_groups)), '{}') AS groups,
                    a.bodies::text AS bodies, a.estimated_recipients AS recipients, a.created_by AS createdby, a.created_at AS createdat,
-                   a.send_at AS sendat, a.expires_at AS expiresat
+                   a.send_at AS sendat, a.expires_at AS expiresat, a.verification
             FROM alerts a
             WHERE a.state = 'awaiting_approval'
             ORDER BY a.created_at
@@ -31,7 +32,7 @@ public sealed class ListApprovalsHandler(NpgsqlDataSource db) : Mediator.IQueryH
             cancellationToken: cancellationToken));
         return rows.Select(r => new AwaitingApproval(r.Id, r.Type, r.Groups, JsonSerializer.Deserialize<Dictionary<string, string>>(r.Bodies)!,
                 r.Recipients, r.CreatedBy, Utc(r.CreatedAt), r.SendAt is { } s ? Utc(s) : null, r.ExpiresAt is { } e ? Utc(e) : null,
-                query.ViewerMayApprove && !Actor.SamePerson(r.CreatedBy, query.Viewer)))
+                query.ViewerMayApprove && !Actor.SamePerson(r.CreatedBy, query.Viewer), r.Verification))
             .ToList();
     }
 
@@ -57,6 +58,8 @@ public sealed class ListApprovalsHandler(NpgsqlDataSource db) : Mediator.IQueryH
         public DateTime? SendAt { get; set; }
 
         public DateTime? ExpiresAt { get; set; }
+
+        public string? Verification { get; set; }
     }
 }
 

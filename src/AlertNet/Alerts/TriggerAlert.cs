@@ -13,9 +13,12 @@ namespace AlertNet.Alerts;
 /// <summary>An organizer's Send: saves the alert, then queues its dispatch in the alert's lane; or, when it would
 /// reach more than Alerts:ApprovalThreshold people, leaves it awaiting a second organizer's approval (ApproveAlert).
 /// <paramref name="SkipApproval"/> is for a run of a recurring campaign, which RunCampaignJob has checked against what a
-/// second organizer approved for the campaign.</summary>
+/// second organizer approved for the campaign.
+/// <paramref name="Provenance"/>: how it was verified and the hotline reports it came from (none: not recorded, which the
+/// approval rule counts as unverified).</summary>
 public sealed record TriggerAlert(string Type, IReadOnlyList<string> Groups, IReadOnlyDictionary<string, string> Bodies,
-    DateTimeOffset? SendAt, DateTimeOffset? ExpiresAt, string CreatedBy, bool SkipApproval = false) : Mediator.ICommand<TriggerAlertResult>;
+    DateTimeOffset? SendAt, DateTimeOffset? ExpiresAt, string CreatedBy, bool SkipApproval = false, AlertProvenance? Provenance = null)
+    : Mediator.ICommand<TriggerAlertResult>;
 
 public abstract record TriggerAlertResult
 {
@@ -28,7 +31,8 @@ public abstract record TriggerAlertResult
     public sealed record UnknownGroups(IReadOnlyList<string> Names) : TriggerAlertResult;
 }
 
-public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClient jobs, AuditLog audit, IOptions<AlertsOptions> options)
+public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClient jobs, AuditLog audit, IOptions<AlertsOptions> options,
+    Subscribers.Replies replies)
     : ICommandHandler<TriggerAlert, TriggerAlertResult>
 {
     public async ValueTask<TriggerAlertResult> Handle(TriggerAlert command, CancellationToken cancellationToken)
@@ -53,7 +57,16 @@ public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClien
             needsApproval = recipients > threshold;
         }
 
+        // An urgent alert nobody verified may need a second organizer whatever its size (Alerts:UnverifiedUrgentNeedsApproval).
+        if (command.Type == AlertType.Urgent && !command.SkipApproval && options.Value.UnverifiedUrgentNeedsApproval
+            && command.Provenance is not { IsVerified: true })
+        {
+            recipients ??= await AlertRecipients.CountAsync(connection, null, groupIds, int.MaxValue - 1, cancellationToken);
+            needsApproval = true;
+        }
+
         var state = needsApproval ? AlertStates.AwaitingApproval : AlertStates.Queued;
+        var bodies = command.Provenance is { AddLine: true, IsVerified: true } ? WithVerificationLine(command.Bodies) : command.Bodies;
         // Every way of sending (API, composer, SMS) gets the same default; it counts from when the alert goes out.
         var expiresAt = command.ExpiresAt
             ?? (command.Type == AlertType.Urgent && options.Value.DefaultUrgentExpiryMinutes > 0
@@ -61,24 +74,40 @@ public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClien
                 : null);
         var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             """
-            INSERT INTO alerts (type, bodies, target_groups, created_by, send_at, expires_at, state, estimated_recipients)
-            VALUES (@type, @bodies::jsonb, @groupIds, @createdBy, @sendAt, @expiresAt, @state, @recipients)
+            INSERT INTO alerts (type, bodies, target_groups, created_by, send_at, expires_at, state, estimated_recipients,
+                                verification, verified_by, verified_at)
+            VALUES (@type, @bodies::jsonb, @groupIds, @createdBy, @sendAt, @expiresAt, @state, @recipients,
+                    @verification, @verifiedBy, CASE WHEN @verification IS NULL THEN NULL ELSE now() END)
             RETURNING id
             """,
             new
             {
                 type = command.Type,
-                bodies = JsonSerializer.Serialize(command.Bodies),
+                bodies = JsonSerializer.Serialize(bodies),
                 groupIds,
                 createdBy = command.CreatedBy,
                 sendAt = command.SendAt,
                 expiresAt,
                 state,
                 recipients = needsApproval ? recipients : null,
+                verification = command.Provenance?.Verification,
+                verifiedBy = command.Provenance is null ? null : command.Provenance.VerifiedBy ?? command.CreatedBy,
             },
             cancellationToken: cancellationToken));
+        if (command.Provenance is { Reports.Count: > 0 } provenance)
+        {
+            // The inbox shows which alert each report became.
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE hotline_reports SET alert_id = @id WHERE id = ANY(@reports)", new { id, reports = provenance.Reports.ToArray() },
+                cancellationToken: cancellationToken));
+        }
+
         await audit.RecordAsync(command.CreatedBy, "alert.trigger", $"alert:{id}",
-            new { command.Type, command.Groups, languages = command.Bodies.Keys, awaitingApproval = needsApproval, recipients },
+            new
+            {
+                command.Type, command.Groups, languages = command.Bodies.Keys, awaitingApproval = needsApproval, recipients,
+                verification = command.Provenance?.Verification, reports = command.Provenance?.Reports,
+            },
             cancellationToken);
 
         if (!needsApproval)
@@ -88,10 +117,28 @@ public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClien
 
         return new TriggerAlertResult.Created(id, state, needsApproval ? recipients : null);
     }
+
+    /// <summary>Each text ends with "Verified by the rapid-response team at 14:05 UTC." in its own language.</summary>
+    private Dictionary<string, string> WithVerificationLine(IReadOnlyDictionary<string, string> bodies)
+    {
+        var time = DateTimeOffset.UtcNow.ToString("HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
+        return bodies.ToDictionary(b => b.Key,
+            b => b.Value + "\n" + replies.Get("verifiedLine", b.Key, new Dictionary<string, string> { ["time"] = time }));
+    }
 }
 
+/// <param name="Verification">How it was verified: in_person, photo_video, trusted_source or unverified (AlertProvenance).</param>
+/// <param name="VerifiedBy">Who verified it (a team, not a person's name); by default the organizer sending it.</param>
+/// <param name="Reports">The hotline reports it came from.</param>
+/// <param name="VerificationLine">End each text with "Verified by the rapid-response team at 14:05 UTC." in its language.</param>
 public sealed record TriggerAlertRequest(string? Type, string[]? Groups, Dictionary<string, string>? Bodies, int? ExpiresInMinutes,
-    DateTimeOffset? SendAt);
+    DateTimeOffset? SendAt, string? Verification = null, string? VerifiedBy = null, long[]? Reports = null, bool VerificationLine = false)
+{
+    public AlertProvenance? Provenance => Verification is null && Reports is not { Length: > 0 }
+        ? null
+        : new AlertProvenance(Verification ?? AlertProvenance.Unverified, string.IsNullOrWhiteSpace(VerifiedBy) ? null : VerifiedBy.Trim(),
+            Reports?.Distinct().ToArray() ?? [], VerificationLine);
+}
 
 public static class TriggerAlertEndpoint
 {
@@ -110,7 +157,8 @@ public static class TriggerAlertEndpoint
                 var expiresAt = request.ExpiresInMinutes is { } minutes ? startsAt.AddMinutes(minutes) : (DateTimeOffset?)null;
                 var groups = request.Groups is { Length: > 0 } ? request.Groups.Distinct().ToArray() : ["default"];
                 var result = await mediator.Send(
-                    new TriggerAlert(request.Type!, groups, request.Bodies!, request.SendAt, expiresAt, Actor.Of(user)), cancellationToken);
+                    new TriggerAlert(request.Type!, groups, request.Bodies!, request.SendAt, expiresAt, Actor.Of(user), Provenance: request.Provenance),
+                    cancellationToken);
                 return result switch
                 {
                     TriggerAlertResult.Created { AwaitingApproval: true } created => Results.Created($"/api/alerts/{created.Id}", new
@@ -157,6 +205,11 @@ public static class TriggerAlertEndpoint
         if (request.SendAt is { } sendAt && (sendAt < DateTimeOffset.UtcNow.AddMinutes(-1) || sendAt > DateTimeOffset.UtcNow.AddDays(90)))
         {
             return "sendAt must be a time in the next 90 days.";
+        }
+
+        if (AlertProvenance.Problem(request.Verification, request.VerifiedBy, request.Reports) is { } provenanceProblem)
+        {
+            return provenanceProblem;
         }
 
         return request.ExpiresInMinutes is <= 0 or > 10080 ? "expiresInMinutes must be between 1 and 10080." : null;

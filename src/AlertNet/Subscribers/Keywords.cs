@@ -21,6 +21,10 @@ public enum KeywordKind
     /// phone it is ordinary text.</summary>
     Alert,
 
+    /// <summary>The alerts still in force that were sent to this number (LATEST): for someone who missed one, or
+    /// was forwarded a text and wants to know whether it is real.</summary>
+    Latest,
+
     /// <summary>An opt-out word followed by more words: STOP EASTSIDE leaves one group. When the rest names
     /// no group ("stop by the church at 5") it is ordinary text.</summary>
     LeaveGroup,
@@ -83,7 +87,7 @@ public static class Keywords
             KeywordKind.Unknown => new KeywordMatch(KeywordKind.Unknown, null, "", argument),
             // Carriers only treat a single word as STOP; with more words it can only mean one group.
             KeywordKind.OptOut when argument.Length > 0 => new KeywordMatch(KeywordKind.LeaveGroup, known.Language, keyword, argument),
-            KeywordKind.OptIn or KeywordKind.Help or KeywordKind.Language or KeywordKind.Rights when argument.Length > 0 =>
+            KeywordKind.OptIn or KeywordKind.Help or KeywordKind.Language or KeywordKind.Rights or KeywordKind.Latest when argument.Length > 0 =>
                 new KeywordMatch(KeywordKind.Unknown, null, "", string.Join(' ', words)),
             _ => new KeywordMatch(known.Kind, known.Language, keyword, argument),
         };

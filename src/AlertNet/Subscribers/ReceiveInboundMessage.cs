@@ -126,6 +126,9 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
         byte[] phoneIndex, PersonalDataProtector protector, Replies replies, ReceiveReport reports, ProposeSmsAlert proposeAlert,
         ConfirmSmsAlert confirmAlert, SenderLimits limits, long inboundId, AlertNetOptions options)
     {
+        /// <summary>Each alert quoted by LATEST is cut to this, so three fit in one reply.</summary>
+        private const int LatestTextLength = 300;
+
         private string? _known;
 
         /// <summary>What still has to happen once the transaction has committed (an alert confirmed by code), and the reply.</summary>
@@ -190,6 +193,9 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
 
                 case KeywordKind.Report:
                     return await ReportAsync(keyword, cancellationToken);
+
+                case KeywordKind.Latest:
+                    return await LatestAsync(keyword, cancellationToken);
 
                 case KeywordKind.Alert when await OrganizerAsync(cancellationToken) is { } organizer:
                     return await proposeAlert.AnswerAsync(connection, transaction, organizer, keyword, message.Body, cancellationToken);
@@ -262,6 +268,40 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
             }
 
             return reply;
+        }
+
+        /// <summary>LATEST: the alerts in force that were sent to this number, each with how long ago, in the number's
+        /// language. A number that is not subscribed learns only how to join (nothing about what was sent, to whom);
+        /// an opted-out one hears nothing.</summary>
+        private async Task<string?> LatestAsync(KeywordMatch keyword, CancellationToken cancellationToken)
+        {
+            if (await OptedOutAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            var language = _known ?? keyword.Language;
+            if (!await SubscriberStore.IsReachableAsync(connection, transaction, phoneIndex, cancellationToken))
+            {
+                return replies.Get("latestNotSubscribed", language);
+            }
+
+            var sent = await Alerts.LatestAlerts.ForNumberAsync(connection, transaction, phoneIndex, cancellationToken);
+            if (sent.Count == 0)
+            {
+                return replies.Get("latestNone", language);
+            }
+
+            var now = DateTimeOffset.UtcNow;
+            var alerts = string.Join(" ", sent.Select(alert =>
+            {
+                var body = alert.Bodies.GetValueOrDefault(language ?? options.DefaultLanguage)
+                           ?? alert.Bodies.GetValueOrDefault(options.DefaultLanguage) ?? alert.Bodies.Values.First();
+                var minutes = (int)Math.Max(0, (now - alert.At).TotalMinutes);
+                var age = minutes < 60 ? $"{minutes} min" : $"{minutes / 60} h";
+                return $"[{age}] {(body.Length <= LatestTextLength ? body : body[..LatestTextLength] + "…")}";
+            }));
+            return replies.Get("latest", language, new Dictionary<string, string> { ["alerts"] = alerts });
         }
 
         private Task<OrganizerPhone?> OrganizerAsync(CancellationToken cancellationToken) =>

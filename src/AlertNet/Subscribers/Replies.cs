@@ -6,14 +6,14 @@ namespace AlertNet.Subscribers;
 /// <summary>Texts AlertNet sends back to subscribers. An organization may reword any of them per language
 /// in configuration (<c>Replies:es:join</c>); otherwise they come from the language's file under
 /// Subscribers/Replies/. Placeholders: {program}, {organization}, {contact}, {group}, and in organizer replies
-/// {recipients}, {segments}, {code}, {alert}.</summary>
+/// {recipients}, {segments}, {code}, {alert}; {alerts} in the answer to LATEST, {time} in an alert's verification line.</summary>
 public sealed class Replies(IOptions<AlertNetOptions> options, IConfiguration configuration)
 {
     public const string ConfigurationSection = "Replies";
     private const string FallbackLanguage = "en";
 
     /// <summary>The placeholders a caller fills; one left unfilled becomes empty.</summary>
-    public static readonly string[] ValueNames = ["group", "recipients", "segments", "code", "alert"];
+    public static readonly string[] ValueNames = ["group", "recipients", "segments", "code", "alert", "alerts", "time"];
 
     private static readonly Dictionary<string, string> EmptyValues = [];
 

@@ -129,6 +129,13 @@ public static class SubscriberStore
             "SELECT EXISTS (SELECT 1 FROM opt_outs WHERE phone_index = @phoneIndex)",
             new { phoneIndex }, transaction, cancellationToken: cancellationToken));
 
+    /// <summary>Whether the number has an active subscription on any channel and is not opted out.</summary>
+    public static Task<bool> IsReachableAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] phoneIndex,
+        CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM reachable_subscribers WHERE phone_index = @phoneIndex)",
+            new { phoneIndex }, transaction, cancellationToken: cancellationToken));
+
     public static Task<string?> LanguageAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, byte[] phoneIndex,
         CancellationToken cancellationToken) =>
         connection.QueryFirstOrDefaultAsync<string?>(new CommandDefinition(

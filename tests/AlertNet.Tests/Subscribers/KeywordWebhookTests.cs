@@ -84,6 +84,12 @@ public sealed class KeywordWebhookTests(SubscriberAppFixture fixture) : IClassFi
                 Assert.Equal(replies.Get("reportEmpty", owner), await fixture.TextAsync(from, text));
                 break;
 
+            case KeywordKind.Latest:
+                Assert.Equal(replies.Get("latestNotSubscribed", owner), await fixture.TextAsync(from, text));
+                var joined = await JoinInAsync(from, language);
+                Assert.Equal(replies.Get("latestNone", joined), await fixture.TextAsync(from, text));
+                break;
+
             case KeywordKind.Alert:
                 // From a number that is not a registered organizer phone: the ordinary hint, never a clue.
                 Assert.Equal(replies.Get("unknown", "en"), await fixture.TextAsync(from, text + " default agents at the school"));
@@ -116,10 +122,12 @@ public sealed class KeywordWebhookTests(SubscriberAppFixture fixture) : IClassFi
 
         Assert.Equal(
             "Eastside Alerts: you are subscribed to rapid-response alerts. Msg frequency varies. Msg & data rates may apply. " +
-            "Reply HELP for help, STOP to cancel. Para español responde ESPANOL.", english);
+            "Reply HELP for help, STOP to cancel. Save this number: alerts come only from it. Reply LATEST to see the latest. " +
+            "Para español responde ESPANOL.", english);
         Assert.Equal(
             "Eastside Alerts: estás suscrito a las alertas de respuesta rápida. La frecuencia de mensajes varía. " +
-            "Pueden aplicar tarifas de mensajes y datos. Responde AYUDA para ayuda, ALTO para cancelar. For English reply ENGLISH.", spanish);
+            "Pueden aplicar tarifas de mensajes y datos. Responde AYUDA para ayuda, ALTO para cancelar. " +
+            "Guarda este número: las alertas llegan solo desde él. Responde ÚLTIMO para ver las más recientes. For English reply ENGLISH.", spanish);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ public sealed partial class RepliesTests
 {
     private const string Draft = "draft: needs review by a native speaker";
     private static readonly string[] Placeholders =
-        ["{program}", "{organization}", "{contact}", "{group}", "{recipients}", "{segments}", "{code}", "{alert}"];
+        ["{program}", "{organization}", "{contact}", "{group}", "{recipients}", "{segments}", "{code}", "{alert}", "{alerts}", "{time}"];
 
     /// <summary>Every language file, including one a translator has just added.</summary>
     public static TheoryData<string> Languages() => new(LanguageFiles.All.Keys.Order(StringComparer.Ordinal));
@@ -73,6 +73,8 @@ public sealed partial class RepliesTests
         Assert.Contains(KeywordKind.Rights, KindsNamedIn(replies["help"]));
         Assert.Contains(KeywordKind.Join, KindsNamedIn(replies["unknown"]));
         Assert.Contains(KeywordKind.Join, KindsNamedIn(replies["unknownGroup"]));
+        Assert.Contains(KeywordKind.Latest, KindsNamedIn(replies["join"]));
+        Assert.Contains(KeywordKind.Join, KindsNamedIn(replies["latestNotSubscribed"]));
         Assert.Contains(KeywordKind.OptOut, KindsNamedIn(replies["leftGroup"]));
         Assert.Contains(KeywordKind.Report, KindsNamedIn(replies["reportEmpty"]));
         Assert.Contains(KeywordKind.OptIn, KindsNamedIn(replies["smsAlertPreview"]));
@@ -123,10 +125,12 @@ public sealed partial class RepliesTests
 
         Assert.Equal(
             "Eastside Alerts: you are subscribed to rapid-response alerts. Msg frequency varies. Msg & data rates may apply. " +
-            "Reply HELP for help, STOP to cancel. Para español responde ESPANOL.", replies.Get("join", "en"));
+            "Reply HELP for help, STOP to cancel. Save this number: alerts come only from it. Reply LATEST to see the latest. " +
+            "Para español responde ESPANOL.", replies.Get("join", "en"));
         Assert.Equal(
             "Eastside Alerts: you are subscribed to Northside alerts. Msg frequency varies. Msg & data rates may apply. " +
-            "Reply HELP for help, STOP to cancel.", replies.Get("joinGroup", "en", "Northside"));
+            "Reply HELP for help, STOP to cancel. Save this number: alerts come only from it. Reply LATEST to see the latest.",
+            replies.Get("joinGroup", "en", "Northside"));
         Assert.Equal(
             "Eastside Alerts: reply YES to confirm you want Northside alerts. Msg frequency varies. Msg & data rates may apply. " +
             "Reply HELP for help, STOP to cancel.", replies.Get("confirmGroup", "en", "Northside"));
@@ -144,7 +148,8 @@ public sealed partial class RepliesTests
 
         Assert.Equal(
             "Eastside Alerts: estás suscrito a las alertas de respuesta rápida. La frecuencia de mensajes varía. " +
-            "Pueden aplicar tarifas de mensajes y datos. Responde AYUDA para ayuda, ALTO para cancelar. For English reply ENGLISH.",
+            "Pueden aplicar tarifas de mensajes y datos. Responde AYUDA para ayuda, ALTO para cancelar. " +
+            "Guarda este número: las alertas llegan solo desde él. Responde ÚLTIMO para ver las más recientes. For English reply ENGLISH.",
             replies.Get("join", "es"));
         Assert.Equal(
             "Eastside Alerts: responde SI para confirmar que quieres las alertas de Northside. La frecuencia de mensajes varía. " +
