@@ -44,5 +44,34 @@ public sealed class InboxTests(BrowserApp browser)
         Assert.DoesNotContain(text, organizer.Url, StringComparison.Ordinal);
         await Expect(organizer.Locator("#stats-en")).ToContainTextAsync("GSM-7");
         await BrowserApp.ScreenshotAsync(organizer, "hotline-turned-into-alert");
+
+        // Verify → alert → correction → all clear, each follow-up from the alert's own page.
+        await browser.App.JoinAllAsync(AlertNetTestApp.Numbers(2, first: 8310));
+        browser.App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AlertNet.Alerts.AlertsOptions>>().Value.ApprovalThreshold = 0;
+        await organizer.GetByLabel("Seen in person by a responder").CheckAsync();
+        await organizer.GetByRole(AriaRole.Button, new() { Name = "Send alert" }).ClickAsync();
+        await Expect(organizer.Locator("#verification")).ToContainTextAsync("Verification: Seen in person by a responder, recorded by org-");
+        await Expect(organizer.GetByRole(AriaRole.Link, new() { Name = "From hotline report" })).ToBeVisibleAsync();
+        var alertUrl = organizer.Url.Split('?')[0];
+        var alertId = alertUrl[(alertUrl.LastIndexOf('/') + 1)..];
+        await organizer.GotoAsync("/hotline");
+        card = organizer.Locator("section.report").Filter(new() { HasText = text });
+        await Expect(card.GetByRole(AriaRole.Link, new() { Name = $"Became alert #{alertId}" })).ToBeVisibleAsync();
+
+        // Follow-ups are offered once the alert has gone out to someone.
+        var api = await browser.App.ClientWithRoleAsync(Roles.Organizer);
+        await Eventually.TrueAsync(async () => (await AlertNetTestApp.GetAlertAsync(api, long.Parse(alertId, System.Globalization.CultureInfo.InvariantCulture)))
+            .GetProperty("state").GetString() == "done", TimeSpan.FromSeconds(60), "the alert to go out");
+        foreach (var (button, body) in new[] { ("Send correction", "Correction: the stop on Oak, not Elm"), ("Send all clear", "All clear at the bus stop") })
+        {
+            await organizer.GotoAsync(alertUrl);
+            await organizer.Locator("#follow-up-card").GetByLabel("Text in English").FillAsync(body);
+            await organizer.GetByRole(AriaRole.Button, new() { Name = button }).ClickAsync();
+            await Expect(organizer.Locator("#follow-up-of")).ToContainTextAsync($"Follows up alert #{alertId}");
+        }
+
+        await organizer.GotoAsync(alertUrl);
+        await Expect(organizer.Locator("#follow-ups li")).ToHaveCountAsync(2);
+        await BrowserApp.ScreenshotAsync(organizer, "alert-with-follow-ups");
     }
 }
