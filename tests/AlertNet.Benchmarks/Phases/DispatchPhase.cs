@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using AlertNet.Alerts;
 using AlertNet.Infrastructure.Twilio;
 using Twilio.Clients;
@@ -55,7 +56,55 @@ internal static class DispatchPhase
             var counts = await AlertProgress.CountsAsync(bench.Db, alertId, cancellationToken);
             bench.Report.Note(Phase, $"{lane}: status callbacks " + (drained is { } d ? $"all in {Format.Seconds(d)} after done" : "NOT all in") +
                 "; deliveries by state: " + string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Key} {Format.Count(c.Value)}")));
+            if (type == AlertType.Urgent)
+            {
+                await FollowUpAsync(bench, alertId, cancellationToken);
+            }
         }
+    }
+
+    /// <summary>A correction to the urgent alert just sent: it goes to exactly that alert's recipients (not fanned out
+    /// over groups). Both are timed the same way: from the alert's creation until 95 % of its messages were accepted by the
+    /// provider (deliveries.accepted_at).</summary>
+    private static async Task FollowUpAsync(BenchContext bench, long originalId, CancellationToken cancellationToken)
+    {
+        await bench.Emulator.ResetAsync(cancellationToken);
+        var triggered = Stopwatch.GetTimestamp();
+        using var response = await bench.Api.Http.PostAsJsonAsync($"/api/alerts/{originalId}/follow-ups", new
+        {
+            type = AlertType.Correction,
+            bodies = new Dictionary<string, string> { ["en"] = "Correction: agents at 6th, not 5th.", ["es"] = "Corrección: agentes en la 6, no en la 5." },
+        }, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST follow-ups answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        }
+
+        var followUpId = (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(cancellationToken)).GetProperty("id").GetInt64();
+        var followUp = await AlertProgress.WaitUntilDoneAsync(bench.Db, followUpId, triggered, null, cancellationToken);
+        var original = await TimeTo95PercentAsync(bench, originalId, cancellationToken);
+        var corrected = await TimeTo95PercentAsync(bench, followUpId, cancellationToken);
+        bench.Report.Note(Phase, $"follow-up: {Format.Count(followUp.Recipients)} recipients (the original's), fanned out " +
+            $"{Format.Seconds(followUp.FannedOutAfter)} after the request, done {Format.Seconds(followUp.DoneAfter)}");
+        bench.Report.Add(new Figure(Phase, $"correction to the urgent alert's {Format.Count(followUp.Recipients)} recipients, time to 95 %",
+            $"{Format.Seconds(corrected)} (the original: {Format.Seconds(original)})", "—", null));
+        bench.Report.Add(new Figure(Phase, "correction ÷ original, time to 95 % of the original's recipients",
+            Format.Ratio(corrected.TotalSeconds / original.TotalSeconds), "≤ 1.5×", corrected.TotalSeconds <= 1.5 * original.TotalSeconds,
+            "the follow-up's fan-out reads the original's deliveries (follow_up_recipients) instead of the groups; sending is the same."));
+        await bench.Emulator.WaitForCallbacksAsync(bench.Scale.PhaseTimeout, cancellationToken);
+    }
+
+    private static async Task<TimeSpan> TimeTo95PercentAsync(BenchContext bench, long alertId, CancellationToken cancellationToken)
+    {
+        await using var connection = await bench.Db.OpenConnectionAsync(cancellationToken);
+        await using var command = new Npgsql.NpgsqlCommand(
+            """
+            SELECT extract(epoch FROM percentile_disc(0.95) WITHIN GROUP (ORDER BY d.accepted_at) - min(a.created_at))::float8
+            FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+            WHERE d.alert_id = $1 AND d.accepted_at IS NOT NULL
+            """, connection);
+        command.Parameters.AddWithValue(alertId);
+        return TimeSpan.FromSeconds((double)(await command.ExecuteScalarAsync(cancellationToken))!);
     }
 
     /// <summary>The ceiling: the same SDK, the same base-URL handler and connection settings as AlertNet's
