@@ -96,10 +96,13 @@ public sealed class TriggerAlertHandler(NpgsqlDataSource db, IBackgroundJobClien
             cancellationToken: cancellationToken));
         if (command.Provenance is { Reports.Count: > 0 } provenance)
         {
-            // The inbox shows which alert each report became.
+            // The inbox shows which alert each report became: every report of the same sighting (Hotline/GroupReports).
             await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE hotline_reports SET alert_id = @id WHERE id = ANY(@reports)", new { id, reports = provenance.Reports.ToArray() },
-                cancellationToken: cancellationToken));
+                """
+                UPDATE hotline_reports SET alert_id = @id
+                WHERE coalesce(sighting, id) IN (SELECT coalesce(sighting, id) FROM hotline_reports WHERE id = ANY(@reports))
+                """,
+                new { id, reports = provenance.Reports.ToArray() }, cancellationToken: cancellationToken));
         }
 
         await audit.RecordAsync(command.CreatedBy, "alert.trigger", $"alert:{id}",

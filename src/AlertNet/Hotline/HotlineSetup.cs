@@ -8,6 +8,7 @@ public static class HotlineSetup
     {
         app.MapListReports();
         app.MapReviewReport();
+        app.MapGroupReports();
         return app;
     }
 }

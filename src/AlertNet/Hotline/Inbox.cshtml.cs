@@ -30,7 +30,8 @@ public sealed class InboxModel(Mediator.IMediator mediator, IAuthorizationServic
         }
 
         Before = before;
-        Message = reviewed is { } status && ReportStatus.Verdicts.Contains(status) ? text["hotline.reviewed." + status] : null;
+        Message = reviewed is { } status && ReportStatus.Verdicts.Contains(status) ? text["hotline.reviewed." + status]
+            : reviewed is "grouped" or "notgrouped" ? text["hotline." + reviewed] : null;
         MayOrganize = (await authorization.AuthorizeAsync(User, Policies.Organize)).Succeeded;
         Reports = await mediator.Send(new ListReports(before, PageSize), cancellationToken);
         return Page();
@@ -49,5 +50,12 @@ public sealed class InboxModel(Mediator.IMediator mediator, IAuthorizationServic
         }
 
         return RedirectToPage(new { before, reviewed = status });
+    }
+
+    /// <summary>"Same sighting as report #": the two reports' groups become one (GroupReports).</summary>
+    public async Task<IActionResult> OnPostGroupAsync(long id, long? sameAs, CancellationToken cancellationToken)
+    {
+        var result = sameAs is > 0 ? await mediator.Send(new GroupReports(id, sameAs.Value, Actor.Of(User)), cancellationToken) : GroupReportsResult.NotFound;
+        return RedirectToPage(new { reviewed = result == GroupReportsResult.Grouped ? "grouped" : "notgrouped" });
     }
 }

@@ -10,8 +10,9 @@ namespace AlertNet.Hotline;
 public sealed record ListReports(long? Before, int Limit) : Mediator.IQuery<ReportPage>;
 
 /// <param name="AlertId">The alert this report became ("Turn into alert"), if any.</param>
+/// <param name="Sighting">The first report of the sighting this one was grouped with (GroupReports), if any.</param>
 public sealed record HotlineReport(long Id, DateTimeOffset ReceivedAt, string Channel, string Status, string Text, string Reporter,
-    string? ReviewedBy, DateTimeOffset? ReviewedAt, long? AlertId);
+    string? ReviewedBy, DateTimeOffset? ReviewedAt, long? AlertId, long? Sighting);
 
 /// <param name="NextBefore">The <c>before</c> of the next (older) page; null on the last page.</param>
 public sealed record ReportPage(IReadOnlyList<HotlineReport> Reports, long? NextBefore);
@@ -24,7 +25,7 @@ public sealed class ListReportsHandler(NpgsqlDataSource db, PersonalDataProtecto
         var rows = (await connection.QueryAsync<ReportRow>(new CommandDefinition(
             """
             SELECT id, received_at AS receivedat, channel, status, body_cipher AS bodycipher, reporter_cipher AS reportercipher,
-                   reviewed_by AS reviewedby, reviewed_at AS reviewedat, alert_id AS alertid
+                   reviewed_by AS reviewedby, reviewed_at AS reviewedat, alert_id AS alertid, sighting
             FROM hotline_reports
             WHERE id < @before
             ORDER BY id DESC
@@ -38,10 +39,10 @@ public sealed class ListReportsHandler(NpgsqlDataSource db, PersonalDataProtecto
     internal static HotlineReport ToReport(ReportRow row, PersonalDataProtector protector) =>
         new(row.Id, row.ReceivedAt, row.Channel, row.Status, protector.Decrypt(row.BodyCipher, CipherPlaces.HotlineText(row.Id)),
             PersonalDataProtector.Mask(protector.Decrypt(row.ReporterCipher, CipherPlaces.HotlineReporter(row.Id))), row.ReviewedBy, row.ReviewedAt,
-            row.AlertId);
+            row.AlertId, row.Sighting);
 
     internal sealed record ReportRow(long Id, DateTime ReceivedAt, string Channel, string Status, byte[] BodyCipher, byte[] ReporterCipher,
-        string? ReviewedBy, DateTime? ReviewedAt, long? AlertId);
+        string? ReviewedBy, DateTime? ReviewedAt, long? AlertId, long? Sighting);
 }
 
 public static class ListReportsEndpoint

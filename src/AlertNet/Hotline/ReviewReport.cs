@@ -31,7 +31,7 @@ public sealed class ReviewReportHandler(NpgsqlDataSource db, PersonalDataProtect
             UPDATE hotline_reports SET status = @status, reviewed_by = @reviewedBy, reviewed_at = now()
             WHERE id = @id
             RETURNING id, received_at AS receivedat, channel, status, body_cipher AS bodycipher, reporter_cipher AS reportercipher,
-                      reviewed_by AS reviewedby, reviewed_at AS reviewedat, alert_id AS alertid
+                      reviewed_by AS reviewedby, reviewed_at AS reviewedat, alert_id AS alertid, sighting
             """,
             new { id = command.Id, status = command.Status, reviewedBy = command.ReviewedBy }, cancellationToken: cancellationToken));
         if (row is null)

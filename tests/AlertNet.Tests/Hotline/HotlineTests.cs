@@ -211,4 +211,46 @@ public sealed class HotlineTests(SubscriberAppFixture fixture) : IClassFixture<S
         return await connection.QueryFirstAsync<(string, string, string)>(
             "SELECT actor, subject, details->>'Status' FROM audit_log WHERE action = @action ORDER BY id DESC", new { action });
     }
+
+    [Fact]
+    public async Task Reports_of_one_sighting_are_grouped_and_an_alert_from_one_of_them_is_linked_to_all()
+    {
+        await App.TextAsync(Ana, "REPORT two vans at the laundromat");
+        await App.TextAsync(Beto, "REPORT agents near the laundromat on 5th");
+        await App.TextAsync(TwilioInbound.Number(162), "REPORTE camionetas en la lavandería");
+        var ids = (await ReportsAsync()).Select(r => r.GetProperty("id").GetInt64()).Order().ToArray();
+
+        using (var grouped = await _coordinator.PostAsJsonAsync($"/api/hotline/{ids[1]}/same-sighting", new { sameAs = ids[0] }))
+        {
+            Assert.Equal(HttpStatusCode.OK, grouped.StatusCode);
+        }
+
+        using (var chained = await _coordinator.PostAsJsonAsync($"/api/hotline/{ids[2]}/same-sighting", new { sameAs = ids[1] }))
+        {
+            Assert.Equal(HttpStatusCode.OK, chained.StatusCode);
+        }
+
+        using (var again = await _coordinator.PostAsJsonAsync($"/api/hotline/{ids[0]}/same-sighting", new { sameAs = ids[2] }))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        }
+
+        using (var unknown = await _coordinator.PostAsJsonAsync($"/api/hotline/{ids[0]}/same-sighting", new { sameAs = 999_999 }))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+
+        var sightings = (await ReportsAsync()).ToDictionary(r => r.GetProperty("id").GetInt64(), r => r.GetProperty("sighting"));
+        Assert.Equal(JsonValueKind.Null, sightings[ids[0]].ValueKind);
+        Assert.Equal(ids[0], sightings[ids[1]].GetInt64());
+        Assert.Equal(ids[0], sightings[ids[2]].GetInt64());
+
+        var organizer = await App.ClientWithRoleAsync(Roles.Organizer);
+        var alert = await AlertNetTestApp.TriggerAlertAsync(organizer,
+            new { type = "urgent", bodies = new { en = "Agents at the laundromat" }, verification = "in_person", reports = new[] { ids[2] } });
+        Assert.All(await ReportsAsync(), r => Assert.Equal(alert, r.GetProperty("alertId").GetInt64()));
+    }
+
+    private async Task<List<JsonElement>> ReportsAsync() =>
+        (await _coordinator.GetFromJsonAsync<JsonElement>("/api/hotline")).GetProperty("reports").EnumerateArray().ToList();
 }

@@ -52,6 +52,7 @@ public sealed partial class EndpointAuthorizationTests : IAsyncLifetime
         ["PUT /api/groups/{name}/quiet-hours"] = Access.Organize,
         ["GET /api/hotline"] = Access.Watch,
         ["POST /api/hotline/{id:long}/review"] = Access.Watch,
+        ["POST /api/hotline/{id:long}/same-sighting"] = Access.Watch,
         ["GET /api/audit"] = Access.Admin,
         ["POST /api/admin/purge-subscribers"] = Access.Admin,
         // The drill phone simulator (drill mode only; see the live-mode test).
