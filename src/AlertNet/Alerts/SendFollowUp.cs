@@ -43,7 +43,7 @@ public sealed class SendFollowUpHandler(NpgsqlDataSource db, IBackgroundJobClien
                 """
                 SELECT a.state, a.target_groups, a.fanned_out_at IS NOT NULL, a.personal_data_removed_at IS NOT NULL,
                        coalesce(a.recipients, 0) > 0
-                       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND d.subscriber_id IS NOT NULL)
+                       AND NOT EXISTS (SELECT 1 FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.alert_id = a.id)
                 FROM alerts a WHERE a.id = @OriginalId FOR UPDATE
                 """,
                 new { command.OriginalId }, transaction, cancellationToken: cancellationToken));
@@ -61,7 +61,7 @@ public sealed class SendFollowUpHandler(NpgsqlDataSource db, IBackgroundJobClien
         if (found.Purged)
         {
             return new SendFollowUpResult.Refused(
-                $"Nobody alert {command.OriginalId} reached is on the list any more: the emergency purge removed them.");
+                $"Nobody alert {command.OriginalId} reached is on the list any more (the emergency purge removed them, or they left).");
         }
 
         if (!found.FannedOut)

@@ -104,4 +104,22 @@ public sealed class FollowUpTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, pastRetention.StatusCode);
         Assert.Contains("past retention", await pastRetention.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_follow_up_after_the_emergency_purge_is_refused_with_the_reason()
+    {
+        await _app.JoinAllAsync(["+12025557021", "+12025557022"]);
+        var original = await AlertNetTestApp.TriggerAlertAsync(_organizer, new { type = "urgent", bodies = new { en = "Agents at the depot" } });
+        await AlertNetTestApp.WaitUntilSettledAsync(_organizer, original, expectedRecipients: 2);
+        var admin = await _app.ClientWithRoleAsync(Roles.Admin);
+        using (var purge = await admin.PostAsJsonAsync("/api/admin/purge-subscribers", new { confirm = "PURGE ALL SUBSCRIBERS" }))
+        {
+            Assert.True(purge.IsSuccessStatusCode, await purge.Content.ReadAsStringAsync());
+        }
+
+        using var refused = await _organizer.PostAsJsonAsync($"/api/alerts/{original}/follow-ups", new { type = "all_clear", bodies = new { en = "All clear" } });
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("emergency purge", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }

@@ -72,6 +72,7 @@ public sealed class AuditTests : IAsyncLifetime
         await _app.TextAsync(Subscriber, "JOIN");
         await _app.TextAsync("+12025553502", "JOIN");
         await _app.TextAsync(Subscriber, "REPORT men in vests at 202-555-3501 corner");
+        await _app.TextAsync("+12025553502", "REPORT men in vests at the corner");
         var organizer = await _app.ClientWithRoleAsync(Roles.Organizer);
         var coordinator = await _app.ClientWithRoleAsync(Roles.Coordinator);
         var admin = await _app.ClientWithRoleAsync(Roles.Admin);
@@ -118,7 +119,16 @@ public sealed class AuditTests : IAsyncLifetime
                 () => organizer.DeleteAsync($"/api/campaigns/{campaign}")),
             ("POST /api/hotline/{id:long}/review", "test-coordinator", "hotline.review", async () =>
                 await coordinator.PostAsJsonAsync(
-                    $"/api/hotline/{await db.ExecuteScalarAsync<long>("SELECT id FROM hotline_reports")}/review", new { status = "verified" })),
+                    $"/api/hotline/{await db.ExecuteScalarAsync<long>("SELECT min(id) FROM hotline_reports")}/review", new { status = "verified" })),
+            ("POST /api/hotline/{id:long}/same-sighting", "test-coordinator", "hotline.group", async () =>
+                await coordinator.PostAsJsonAsync($"/api/hotline/{await db.ExecuteScalarAsync<long>("SELECT max(id) FROM hotline_reports")}/same-sighting",
+                    new { sameAs = await db.ExecuteScalarAsync<long>("SELECT min(id) FROM hotline_reports") })),
+            ("POST /api/alerts/{id:long}/follow-ups", "test-organizer", "alert.follow_up", async () =>
+            {
+                var sent = await AlertNetTestApp.TriggerAlertAsync(organizer, new { type = "urgent", bodies = new { en = "Agents at the depot" } });
+                await AlertNetTestApp.WaitUntilSettledAsync(organizer, sent, expectedRecipients: 2);
+                return await organizer.PostAsJsonAsync($"/api/alerts/{sent}/follow-ups", new { type = "correction", bodies = new { en = "Correction" } });
+            }),
             ("POST /api/alerts/test-send", "test-organizer", "alert.test-send", async () =>
             {
                 await _app.Services.GetRequiredService<OrganizerPhones>().RegisterAsync("+12025553599", "test-organizer", "en", CancellationToken.None);

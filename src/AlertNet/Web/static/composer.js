@@ -29,7 +29,9 @@
     const original = document.getElementById('original');
     const originalChoice = document.getElementById('original-choice');
     const groupsChoice = document.getElementById('groups-choice');
+    // Only the composer has the choice of an original (the rights library shares this script).
     function showKind() {
+        if (!originalChoice || !groupsChoice) return;
         const { followUp } = composed();
         originalChoice.hidden = !followUp;
         groupsChoice.hidden = followUp;
