@@ -16,8 +16,7 @@ public sealed record AlertToSend(long Id, string Type, string State, Dictionary<
     public bool IsUrgent => Lane == Infrastructure.Jobs.Lanes.Urgent;
 
     /// <summary>The language of the text a subscriber gets: theirs, else the organization's default, else any.</summary>
-    public string LanguageFor(string language) =>
-        Bodies.ContainsKey(language) ? language : Bodies.ContainsKey(DefaultLanguage) ? DefaultLanguage : Bodies.Keys.First();
+    public string LanguageFor(string language) => Alerts.AlertBodies.LanguageFor(Bodies, language, DefaultLanguage);
 
     public string SmsBodyFor(string language) => _sms[LanguageFor(language)].SentText;
 

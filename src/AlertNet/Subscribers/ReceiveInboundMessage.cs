@@ -295,8 +295,7 @@ public sealed class ReceiveInboundMessageHandler(NpgsqlDataSource db, PersonalDa
             var now = DateTimeOffset.UtcNow;
             var alerts = string.Join(" ", sent.Select(alert =>
             {
-                var body = alert.Bodies.GetValueOrDefault(language ?? options.DefaultLanguage)
-                           ?? alert.Bodies.GetValueOrDefault(options.DefaultLanguage) ?? alert.Bodies.Values.First();
+                var body = alert.Bodies[Alerts.AlertBodies.LanguageFor(alert.Bodies, language, options.DefaultLanguage)];
                 var minutes = (int)Math.Max(0, (now - alert.At).TotalMinutes);
                 var age = minutes < 60 ? $"{minutes} min" : $"{minutes / 60} h";
                 return $"[{age}] {(body.Length <= LatestTextLength ? body : body[..LatestTextLength] + "…")}";
